@@ -1,0 +1,5 @@
+import { login } from '../lib/auth/accounts.js';
+import { tokenBody } from '../lib/auth/schemas.js';
+import { api } from '../lib/http/api.js';
+
+export const handler = api({ auth: false, body: tokenBody }, (req) => login(req.body, req));

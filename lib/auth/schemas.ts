@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { object, typeError } from '../validation.js';
+
+// Django's username and password rules, with its messages.
+
+const USERNAME = /^[\p{L}\p{N}_.@+-]+$/u;
+const MAX_PASSWORD = 4096;
+
+export const username = () =>
+  z
+    .string({ error: typeError('Not a valid string.') })
+    .min(1, 'This field may not be blank.')
+    .max(150, 'Ensure this field has no more than 150 characters.')
+    .regex(USERNAME, 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.');
+
+/** Login accepts any string: the rules apply at registration, and a failed login says nothing more. */
+const anyPassword = () =>
+  z
+    .string({ error: typeError('Not a valid string.') })
+    .min(1, 'This field may not be blank.')
+    .max(MAX_PASSWORD, `Ensure this field has no more than ${MAX_PASSWORD} characters.`);
+
+export const newPassword = () =>
+  anyPassword()
+    .refine((p) => p.length >= 8, 'This password is too short. It must contain at least 8 characters.')
+    .refine((p) => !/^\d+$/.test(p), 'This password is entirely numeric.');
+
+export const registerBody = object({
+  username: username(),
+  password: newPassword(),
+  email: z
+    .union([z.literal(''), z.email('Enter a valid email address.').max(254, 'Ensure this field has no more than 254 characters.')], {
+      error: (iss) => (iss.input === null ? 'This field may not be null.' : 'Enter a valid email address.'),
+    })
+    .optional()
+    .transform((e) => e ?? ''),
+});
+export type RegisterInput = z.output<typeof registerBody>;
+
+export const tokenBody = object({
+  username: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.').max(150),
+  password: anyPassword(),
+});
+
+export const refreshBody = object({ refresh: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.') });
+export const verifyBody = object({ token: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.') });

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import { getConfig } from '../config.js';
+import { InvalidToken } from '../errors.js';
+import { isUuid } from '../ids.js';
+
+// SimpleJWT-compatible HS256 tokens: claims token_type, exp, iat, jti, user_id. A token issued by
+// the old Django backend with the same secret verifies here, and the other way round.
+
+export type TokenType = 'access' | 'refresh';
+
+const ALGORITHM = 'HS256';
+let keyCache: { secret: string; key: Uint8Array } | undefined;
+
+function key(): Uint8Array {
+  const { secret } = getConfig().jwt;
+  if (keyCache?.secret !== secret) keyCache = { secret, key: new TextEncoder().encode(secret) };
+  return keyCache.key;
+}
+
+export async function signToken(userId: string, type: TokenType, now = Math.floor(Date.now() / 1000)): Promise<string> {
+  const { accessTtlSeconds, refreshTtlSeconds } = getConfig().jwt;
+  return new SignJWT({ token_type: type, user_id: userId, jti: randomUUID().replaceAll('-', '') })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setIssuedAt(now)
+    .setExpirationTime(now + (type === 'access' ? accessTtlSeconds : refreshTtlSeconds))
+    .sign(key());
+}
+
+export async function issueTokenPair(userId: string): Promise<{ refresh: string; access: string }> {
+  const [refresh, access] = await Promise.all([signToken(userId, 'refresh'), signToken(userId, 'access')]);
+  return { refresh, access };
+}
+
+/** Verifies signature (HS256 only), expiry and token_type; returns the user id. */
+export async function verifyToken(token: string, type: TokenType | 'any', detail?: string): Promise<string> {
+  try {
+    const { payload } = await jwtVerify(token, key(), { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
+    const tokenType = payload.token_type;
+    if (type === 'any' ? tokenType !== 'access' && tokenType !== 'refresh' : tokenType !== type) {
+      throw new Error('wrong token_type');
+    }
+    const userId = payload.user_id;
+    if (typeof userId !== 'string' || !isUuid(userId)) throw new Error('user_id is not a UUID');
+    return userId.toLowerCase();
+  } catch (err) {
+    throw new InvalidToken(detail, { cause: err });
+  }
+}
+
+/** SimpleJWT's TokenRefreshView: a new access token (and a new refresh token when rotating). */
+export async function refreshAccessToken(refresh: string): Promise<{ access: string; refresh?: string }> {
+  const userId = await verifyToken(refresh, 'refresh', 'Token is invalid or expired');
+  if (getConfig().jwt.rotateRefreshTokens) return issueTokenPair(userId);
+  return { access: await signToken(userId, 'access') };
+}

@@ -1,0 +1,51 @@
+import { errorCode, type Db } from '../db.js';
+import { ValidationError } from '../errors.js';
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  email: string;
+  date_joined: Date;
+}
+
+const PUBLIC_COLUMNS = 'id, username, email, date_joined';
+
+export async function insertUser(
+  db: Db,
+  user: { username: string; email: string; passwordHash: string },
+): Promise<PublicUser> {
+  try {
+    const { rows } = await db.query<PublicUser>(
+      `INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${PUBLIC_COLUMNS}`,
+      [user.username, user.email, user.passwordHash],
+    );
+    return rows[0]!;
+  } catch (err) {
+    if (errorCode(err) === '23505') {
+      throw new ValidationError({ username: ['A user with that username already exists.'] });
+    }
+    throw err;
+  }
+}
+
+export async function findUser(db: Db, id: string): Promise<PublicUser | undefined> {
+  const { rows } = await db.query<PublicUser>(
+    `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND is_active`,
+    [id],
+  );
+  return rows[0];
+}
+
+export interface Credentials {
+  id: string;
+  password_hash: string;
+  is_active: boolean;
+}
+
+export async function findCredentials(db: Db, username: string): Promise<Credentials | undefined> {
+  const { rows } = await db.query<Credentials>(
+    'SELECT id, password_hash, is_active FROM users WHERE username = $1',
+    [username],
+  );
+  return rows[0];
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+// The only reader of process.env. Every variable is documented in README.md.
+
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z
+  .object({
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+    DB_HOST: z.string().min(1).optional(),
+    DB_PORT: int(1, 65535).default(5432),
+    DB_NAME: z.string().min(1).optional(),
+    DB_USER: z.string().min(1).optional(),
+    DB_PASSWORD: z.string().optional(),
+    DB_AUTH: z.enum(['password', 'iam'], { error: 'must be "password" or "iam"' }).default('password'),
+    DB_SSL: z
+      .enum(['disable', 'require', 'verify-full'], { error: 'must be disable, require or verify-full' })
+      .default('disable'),
+    DB_SSL_CA: z.string().min(1).optional(),
+    DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3_000),
+    DB_RETRY_BASE_MS: int(1, 10_000).default(5),
+    DB_RETRY_MAX_MS: int(1, 60_000).default(250),
+    DB_DEADLINE_MARGIN_MS: int(0, 60_000).default(300),
+    AWS_REGION: z.string().min(1).optional(),
+    AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).default('cashbook-local'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    JWT_ACCESS_TTL_SECONDS: int(10, 86_400).default(300),
+    JWT_REFRESH_TTL_SECONDS: int(60, 90 * 86_400).default(86_400),
+    JWT_ROTATE_REFRESH_TOKENS: bool.default(false),
+    MAX_BODY_BYTES: int(1_024, 6 * 1024 * 1024).default(64 * 1024),
+    TIMEOUT_EARLY_MS: int(0, 30_000).default(1_000),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'set DATABASE_URL, or DB_HOST, DB_NAME and DB_USER',
+      });
+    }
+    if (env.DB_AUTH === 'iam') {
+      if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when DB_AUTH=iam' });
+      if (!env.DB_HOST) ctx.addIssue({ code: 'custom', path: ['DB_HOST'], message: 'is required when DB_AUTH=iam' });
+      if (env.DB_SSL === 'disable') {
+        ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must not be "disable" when DB_AUTH=iam' });
+      }
+    }
+  });
+
+type Env = z.infer<typeof schema>;
+
+export interface DatabaseConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string | undefined;
+  auth: 'password' | 'iam';
+  region: string | undefined;
+  ssl: 'disable' | 'require' | 'verify-full';
+  sslCaFile: string | undefined;
+  connectTimeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  deadlineMarginMs: number;
+  applicationName: string;
+}
+
+export interface Config {
+  db: DatabaseConfig;
+  jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number; rotateRefreshTokens: boolean };
+  http: { maxBodyBytes: number; timeoutEarlyMs: number };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function databaseFromEnv(env: Env): DatabaseConfig {
+  const url = env.DATABASE_URL ? new URL(env.DATABASE_URL) : undefined;
+  const sslMode = url?.searchParams.get('sslmode');
+  return {
+    host: env.DB_HOST ?? url?.hostname ?? 'localhost',
+    port: env.DB_HOST ? env.DB_PORT : Number(url?.port || env.DB_PORT),
+    database: env.DB_NAME ?? decodeURIComponent(url?.pathname.slice(1) ?? ''),
+    user: env.DB_USER ?? decodeURIComponent(url?.username ?? ''),
+    password: env.DB_PASSWORD ?? (url?.password ? decodeURIComponent(url.password) : undefined),
+    auth: env.DB_AUTH,
+    region: env.AWS_REGION,
+    ssl: sslMode === 'require' || sslMode === 'verify-full' ? sslMode : env.DB_SSL,
+    sslCaFile: env.DB_SSL_CA,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    retryBaseMs: env.DB_RETRY_BASE_MS,
+    retryMaxMs: env.DB_RETRY_MAX_MS,
+    deadlineMarginMs: env.DB_DEADLINE_MARGIN_MS,
+    applicationName: env.AWS_LAMBDA_FUNCTION_NAME.slice(0, 63),
+  };
+}
+
+/** Parses an environment; throws ConfigError naming every bad variable (never its value). */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  // An empty variable counts as unset, as in most shells' `VAR= command`.
+  const result = schema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${String(i.path[0] ?? 'environment')} ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = result.data;
+  return {
+    db: databaseFromEnv(env),
+    jwt: {
+      secret: env.JWT_SECRET,
+      accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
+      rotateRefreshTokens: env.JWT_ROTATE_REFRESH_TOKENS,
+    },
+    http: { maxBodyBytes: env.MAX_BODY_BYTES, timeoutEarlyMs: env.TIMEOUT_EARLY_MS },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, validated once (at cold start, when the first handler module loads). */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}

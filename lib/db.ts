@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { getConfig, type DatabaseConfig } from './config.js';
+import { DatabaseUnavailable, RequestTimeout } from './errors.js';
+import { iamAuthToken } from './iam-token.js';
+
+// The one door to the database. Every call opens exactly one pg.Client and closes it in
+// `finally`; there is no pool and nothing survives the returned promise.
+// Proxy-safe by construction: no SET, no named statements, no startup `options`.
+
+/** What data-access functions get: text + positional parameters only (no named statements). */
+export interface Db {
+  query<R extends object = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/** Per-invocation counters, reported in the invocation's log line. */
+export interface ConnectionStats {
+  connectAttempts: number;
+  connectMs: number;
+  heldMs: number;
+}
+
+export interface ConnectionOptions {
+  /** Aborted by the early timeout: the client is ended at once. */
+  signal?: AbortSignal;
+  /** Epoch ms after which no new connect attempt starts (the invocation's deadline). */
+  deadline?: number;
+  stats?: ConnectionStats;
+  /** Overrides the configured database (scripts and tests). */
+  db?: DatabaseConfig;
+}
+
+export const newStats = (): ConnectionStats => ({ connectAttempts: 0, connectMs: 0, heldMs: 0 });
+
+const DEFAULT_CONNECT_BUDGET_MS = 10_000;
+
+/** SQLSTATEs and errnos that mean "not now" rather than "never": the connect is retried. */
+const RETRYABLE_CONNECT = new Set([
+  '53300', // too_many_connections (also the per-role CONNECTION LIMIT)
+  '57P03', // cannot_connect_now (starting up / shutting down)
+  '08001',
+  '08004',
+  '08006',
+  '57P01', // admin_shutdown
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+
+/** SQLSTATE (server errors) or errno code (socket errors) of an error, if any. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isRetryableConnectError(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code) return RETRYABLE_CONNECT.has(code);
+  // pg reports its own connect timeout and an early hang-up without a code.
+  const message = err instanceof Error ? err.message : '';
+  return /timeout expired|Connection terminated/i.test(message);
+}
+
+/** Full-jitter exponential backoff: uniform in [0, min(max, base * 2^attempt)]. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.max(1, Math.round(random() * cap));
+}
+
+let caCache: { file: string; pem: Buffer } | undefined;
+
+function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
+  if (cfg.ssl === 'disable') return false;
+  if (cfg.ssl === 'require') return { rejectUnauthorized: false };
+  if (cfg.sslCaFile && caCache?.file !== cfg.sslCaFile) {
+    caCache = { file: cfg.sslCaFile, pem: readFileSync(cfg.sslCaFile) };
+  }
+  return { rejectUnauthorized: true, servername: cfg.host, ...(cfg.sslCaFile ? { ca: caCache?.pem } : {}) };
+}
+
+function clientConfig(cfg: DatabaseConfig, connectTimeoutMs: number): pg.ClientConfig {
+  return {
+    host: cfg.host,
+    port: cfg.port,
+    database: cfg.database,
+    user: cfg.user,
+    password: cfg.auth === 'iam' ? () => iamAuthToken(cfg) : cfg.password,
+    ssl: sslOptions(cfg),
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: cfg.applicationName,
+  };
+}
+
+async function closeClient(client: pg.Client): Promise<void> {
+  // end() force-closes the socket when a query is still active; the timer only guards a dead peer.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        resolve();
+      }, 1_000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+function onAbort(signal: AbortSignal | undefined, action: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    action();
+    return () => {};
+  }
+  signal.addEventListener('abort', action, { once: true });
+  return () => signal.removeEventListener('abort', action);
+}
+
+async function connect(cfg: DatabaseConfig, opts: ConnectionOptions, stats: ConnectionStats): Promise<pg.Client> {
+  const started = performance.now();
+  const deadline = opts.deadline ?? Date.now() + DEFAULT_CONNECT_BUDGET_MS;
+  for (let attempt = 0; ; attempt++) {
+    if (opts.signal?.aborted) throw new RequestTimeout({ cause: opts.signal.reason });
+    const timeLeft = deadline - Date.now();
+    if (timeLeft <= 0) throw new DatabaseUnavailable({ cause: new Error('connect deadline passed') });
+    const client = new pg.Client(clientConfig(cfg, Math.max(50, Math.min(cfg.connectTimeoutMs, timeLeft))));
+    // A backend killed while we hold the client emits 'error'; the pending query rejects anyway.
+    client.on('error', () => {});
+    stats.connectAttempts++;
+    const forget = onAbort(opts.signal, () => void closeClient(client));
+    try {
+      await client.connect();
+      stats.connectMs += performance.now() - started;
+      return client;
+    } catch (err) {
+      await closeClient(client);
+      if (opts.signal?.aborted) throw new RequestTimeout({ cause: err });
+      if (!isRetryableConnectError(err)) throw new DatabaseUnavailable({ cause: err });
+      const delay = backoffMs(attempt, cfg.retryBaseMs, cfg.retryMaxMs);
+      if (Date.now() + delay >= deadline) {
+        stats.connectMs += performance.now() - started;
+        throw new DatabaseUnavailable({ cause: err });
+      }
+      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : undefined).catch(() => undefined);
+    } finally {
+      forget();
+    }
+  }
+}
+
+/** Server errors that mean the connection, not the request, failed. */
+function translateQueryError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return new RequestTimeout({ cause: err });
+  const code = errorCode(err);
+  if (code === '57014') return new RequestTimeout({ cause: err }); // statement_timeout / cancel
+  if (code === '25P03' || code === '57P01' || code === '57P02' || code?.startsWith('08')) {
+    return new DatabaseUnavailable({ cause: err });
+  }
+  if (!code && err instanceof Error && /Connection terminated|ECONNRESET|EPIPE/i.test(err.message)) {
+    return new DatabaseUnavailable({ cause: err });
+  }
+  return err;
+}
+
+/**
+ * Opens one connection, runs `fn`, and closes the connection whatever happens.
+ * Retries only the connect (never a query: a write may already have committed).
+ */
+export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
+  const stats = opts.stats ?? newStats();
+  const client = await connect(opts.db ?? getConfig().db, opts, stats);
+  const held = performance.now();
+  const forget = onAbort(opts.signal, () => void closeClient(client));
+  try {
+    return await fn(client as unknown as Db);
+  } catch (err) {
+    throw translateQueryError(err, opts.signal);
+  } finally {
+    forget();
+    await closeClient(client);
+    stats.heldMs += performance.now() - held;
+  }
+}
+
+/** Like withConnection, inside BEGIN/COMMIT; any error rolls back (or the closed connection does). */
+export function withTransaction<T>(fn: (db: Db) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
+  return withConnection(async (db) => {
+    await db.query('BEGIN');
+    try {
+      const result = await fn(db);
+      await db.query('COMMIT');
+      return result;
+    } catch (err) {
+      // Best effort: if the connection is gone the server has already rolled back.
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }, opts);
+}

@@ -1,0 +1,135 @@
+// Domain errors with a stable `code`. lib/http/errors.ts maps them to HTTP in one place.
+
+export type FieldErrors = Record<string, string[]>;
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  /** Extra response headers (Retry-After, WWW-Authenticate). */
+  headers: Record<string, string> = {};
+  /** The JSON body the client sees; never contains internals. */
+  abstract body(): Record<string, unknown>;
+}
+
+export class ValidationError extends AppError {
+  override readonly name = 'ValidationError';
+  readonly status = 400;
+  readonly code = 'invalid';
+  constructor(readonly fields: FieldErrors) {
+    super('Invalid input.');
+  }
+  body() {
+    return this.fields;
+  }
+}
+
+abstract class DetailError extends AppError {
+  constructor(readonly detail: string, options?: ErrorOptions) {
+    super(detail, options);
+  }
+  body(): Record<string, unknown> {
+    return { detail: this.detail };
+  }
+}
+
+export class ParseError extends DetailError {
+  override readonly name = 'ParseError';
+  readonly status = 400;
+  readonly code = 'parse_error';
+}
+
+export class NotAuthenticated extends DetailError {
+  override readonly name = 'NotAuthenticated';
+  readonly status = 401;
+  readonly code = 'not_authenticated';
+  constructor() {
+    super('Authentication credentials were not provided.');
+    this.headers = { 'WWW-Authenticate': 'Bearer realm="api"' };
+  }
+}
+
+/** SimpleJWT's InvalidToken: a bad, expired or wrong-type token. */
+export class InvalidToken extends DetailError {
+  override readonly name = 'InvalidToken';
+  readonly status = 401;
+  readonly code = 'token_not_valid';
+  constructor(detail = 'Given token not valid for any token type', options?: ErrorOptions) {
+    super(detail, options);
+    this.headers = { 'WWW-Authenticate': 'Bearer realm="api"' };
+  }
+  override body() {
+    return { detail: this.detail, code: this.code };
+  }
+}
+
+export class AuthenticationFailed extends DetailError {
+  override readonly name = 'AuthenticationFailed';
+  readonly status = 401;
+  readonly code = 'authentication_failed';
+  constructor() {
+    super('No active account found with the given credentials');
+  }
+}
+
+export class NotFound extends DetailError {
+  override readonly name = 'NotFound';
+  readonly status = 404;
+  readonly code = 'not_found';
+  constructor(detail = 'Not found.') {
+    super(detail);
+  }
+}
+
+export class MethodNotAllowed extends DetailError {
+  override readonly name = 'MethodNotAllowed';
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+  constructor(method: string) {
+    super(`Method "${method}" not allowed.`);
+  }
+}
+
+export class PayloadTooLarge extends DetailError {
+  override readonly name = 'PayloadTooLarge';
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  constructor(limit: number) {
+    super(`Request body exceeds ${limit} bytes.`);
+  }
+}
+
+export class UnsupportedMediaType extends DetailError {
+  override readonly name = 'UnsupportedMediaType';
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+  constructor(contentType: string) {
+    super(`Unsupported media type "${contentType}" in request.`);
+  }
+}
+
+/** The database refused or dropped us past the request's deadline (or is down). */
+export class DatabaseUnavailable extends DetailError {
+  override readonly name = 'DatabaseUnavailable';
+  readonly status = 503;
+  readonly code = 'database_unavailable';
+  constructor(options?: ErrorOptions, retryAfterSeconds = 1) {
+    super('The database is busy or unavailable. Please retry shortly.', options);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+  override body() {
+    return { detail: this.detail, code: this.code };
+  }
+}
+
+/** The invocation ran out of time (early timeout); its connection has been closed. */
+export class RequestTimeout extends DetailError {
+  override readonly name = 'RequestTimeout';
+  readonly status = 504;
+  readonly code = 'timeout';
+  constructor(options?: ErrorOptions) {
+    super('The request took too long and was cancelled.', options);
+  }
+  override body() {
+    return { detail: this.detail, code: this.code };
+  }
+}

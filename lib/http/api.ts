@@ -1,0 +1,100 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { getConfig } from '../config.js';
+import { newStats, type ConnectionOptions, type ConnectionStats } from '../db.js';
+import { RequestTimeout } from '../errors.js';
+import { authenticate } from './authenticate.js';
+import { parseJsonBody } from './body.js';
+import { errorResponse, json } from './responses.js';
+import { logInvocation } from './log.js';
+import { parse } from '../validation.js';
+import { pathId } from './path.js';
+
+// The one middy stack every handler uses: headers -> body -> validation -> auth -> handler ->
+// errors. Everything before the handler is CPU-only: no connection is opened for a bad request.
+
+export type Event = APIGatewayProxyEventV2;
+export type Response = APIGatewayProxyStructuredResultV2;
+
+/** What a handler gets: validated input plus what withConnection needs (signal, deadline, stats). */
+export interface Request<B, Q> extends ConnectionOptions {
+  body: B;
+  query: Q;
+  id: string;
+  userId: string;
+  event: Event;
+  signal: AbortSignal;
+  deadline: number;
+  stats: ConnectionStats;
+}
+
+export interface ApiOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
+  /** Require a valid access token (default true). */
+  auth?: boolean;
+  body?: BS;
+  query?: QS;
+  /** The route has an {id} path parameter that must be a UUID (else 404). */
+  id?: boolean;
+  /** Success status (default 200; 204 sends no body). */
+  status?: number;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+interface ApiContext extends Context {
+  stats: ConnectionStats;
+  startedAt: number;
+}
+
+const DEFAULT_REMAINING_MS = 30_000;
+
+export function api<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
+  options: ApiOptions<BS, QS>,
+  fn: (req: Request<Out<BS>, Out<QS>>) => Promise<unknown>,
+) {
+  // Validated at cold start: a bad environment fails the init, naming the variable.
+  const config = getConfig();
+  const { timeoutEarlyMs } = config.http;
+
+  const handler = async (event: Event, context: ApiContext, { signal }: { signal: AbortSignal }): Promise<Response> => {
+    const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+    const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
+    const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
+    const id = options.id ? pathId(event) : '';
+    const userId = options.auth === false ? '' : await authenticate(event);
+    const result = await fn({
+      body: body as Out<BS>,
+      query: query as Out<QS>,
+      id,
+      userId,
+      event,
+      signal,
+      // Stop retrying connects early enough to still answer before the early timeout.
+      deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
+      stats: context.stats,
+    });
+    return json(options.status ?? 200, result);
+  };
+
+  return middy<Event, Response, Error, ApiContext>({
+    timeoutEarlyInMillis: timeoutEarlyMs,
+    timeoutEarlyResponse: () => {
+      throw new RequestTimeout();
+    },
+  })
+    .use(httpHeaderNormalizer())
+    .use({
+      before: ({ context }) => {
+        context.stats = newStats();
+        context.startedAt = Date.now();
+      },
+      after: (request) => logInvocation(request, config.logLevel),
+      onError: (request) => {
+        request.response = errorResponse(request.error, request.context.awsRequestId);
+        logInvocation(request, config.logLevel);
+      },
+    })
+    .handler(handler);
+}

@@ -1,0 +1,41 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { NotFound } from '../errors.js';
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+/** The URL the client called, as DRF's build_absolute_uri sees it. */
+function requestUrl(event: APIGatewayProxyEventV2): URL {
+  const host = event.headers?.host ?? event.requestContext?.domainName ?? 'localhost';
+  const proto = event.headers?.['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  const url = new URL(`${proto}://${host}${event.rawPath ?? '/'}`);
+  url.search = event.rawQueryString ?? '';
+  return url;
+}
+
+function withPage(url: URL, page: number): string {
+  const copy = new URL(url);
+  if (page === 1) copy.searchParams.delete('page');
+  else copy.searchParams.set('page', String(page));
+  return copy.toString();
+}
+
+/** DRF's PageNumberPagination envelope; a page past the end is DRF's 404 "Invalid page.". */
+export function paginate<T>(
+  event: APIGatewayProxyEventV2,
+  { page, page_size }: { page: number; page_size: number },
+  { count, rows }: { count: number; rows: T[] },
+): Page<T> {
+  if (rows.length === 0 && page > 1) throw new NotFound('Invalid page.');
+  const url = requestUrl(event);
+  return {
+    count,
+    next: page * page_size < count ? withPage(url, page + 1) : null,
+    previous: page > 1 ? withPage(url, page - 1) : null,
+    results: rows,
+  };
+}

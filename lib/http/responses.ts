@@ -1,0 +1,24 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AppError, RequestTimeout } from '../errors.js';
+
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
+  if (statusCode === 204) return { statusCode, headers };
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body ?? {}) };
+}
+
+/** Every error becomes a DRF-shaped body; internals (stack, SQL, messages) never leave. */
+export function errorResponse(error: unknown, requestId?: string): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof AppError) return json(error.status, error.body(), error.headers);
+  // middy's own early-timeout error, if it ever escapes our timeoutEarlyResponse.
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    const timeout = new RequestTimeout();
+    return json(timeout.status, timeout.body());
+  }
+  return json(500, { detail: 'A server error occurred.', ...(requestId ? { request_id: requestId } : {}) });
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ValidationError, type FieldErrors } from './errors.js';
+
+// zod schemas that speak DRF: the same messages, the same {"field": ["message"]} shape.
+
+export const REQUIRED = 'This field is required.';
+
+type Issue = { input?: unknown };
+
+/** DRF's messages for a missing, null or wrong-typed value. */
+export const typeError = (expected: string) => (iss: Issue) =>
+  iss.input === undefined ? REQUIRED : iss.input === null ? 'This field may not be null.' : expected;
+
+export const text = (max: number) =>
+  z
+    .string({ error: typeError('Not a valid string.') })
+    .max(max, `Ensure this field has no more than ${max} characters.`);
+
+export const choice = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (iss) => (iss.input === undefined ? REQUIRED : `"${String(iss.input)}" is not a valid choice.`),
+  });
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isCalendarDate(value: string): boolean {
+  const m = DATE.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+export const dateString = () =>
+  z
+    .string({ error: typeError('Date has wrong format. Use one of these formats instead: YYYY-MM-DD.') })
+    .refine(isCalendarDate, 'Date has wrong format. Use one of these formats instead: YYYY-MM-DD.');
+
+/** A JSON object with exactly these keys; `ignored` keys (read-only fields) are accepted and dropped. */
+export function object<S extends z.ZodRawShape>(shape: S, ignored: readonly string[] = []) {
+  const strict = z.strictObject(shape, { error: (iss) => objectError(iss) });
+  return z.preprocess((input) => {
+    if (!isPlainObject(input) || ignored.length === 0) return input;
+    const copy = { ...input };
+    for (const key of ignored) delete copy[key];
+    return copy;
+  }, strict);
+}
+
+function objectError(iss: { code: string; input?: unknown }): string | undefined {
+  if (iss.code !== 'invalid_type') return undefined;
+  return `Invalid data. Expected a dictionary, but got ${describe(iss.input)}.`;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'boolean') return 'bool';
+  return typeof value;
+}
+
+/** zod issues -> DRF's field error map. */
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  const add = (key: string, message: string) => {
+    const list = (out[key] ??= []);
+    if (!list.includes(message)) list.push(message);
+  };
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) add(key, 'Unknown field.');
+      continue;
+    }
+    const key = issue.path.length > 0 ? String(issue.path[0]) : 'non_field_errors';
+    add(key, issue.message);
+  }
+  return out;
+}
+
+/** Parses or throws a 400 ValidationError. */
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(fieldErrors(result.error));
+  return result.data;
+}

@@ -1,0 +1,93 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+
+// Creating the database and application role, and migrating, need an admin connection;
+// the app itself only ever connects as the application role.
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../lib/migrations', import.meta.url));
+
+/** Server-side limits live on the role (no startup options: RDS Proxy pins or refuses those). */
+export interface RoleSettings {
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  idleSessionTimeoutMs: number;
+  /** How often a busy backend checks whether its client hung up (PostgreSQL 14+). */
+  clientConnectionCheckMs: number;
+}
+
+export const DEFAULT_ROLE_SETTINGS: RoleSettings = {
+  statementTimeoutMs: 5_000,
+  idleInTransactionTimeoutMs: 5_000,
+  idleSessionTimeoutMs: 60_000,
+  clientConnectionCheckMs: 1_000,
+};
+
+async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'cashbook-setup' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createDatabase(adminUrl: string, database: string): Promise<void> {
+  await withAdmin(adminUrl, async (c) => {
+    const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)}`);
+  });
+}
+
+export async function migrate(url: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+  const done = await runner({
+    databaseUrl: url,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    log,
+    logger: { info: log, warn: log, error: log, debug: () => {} },
+    checkOrder: true,
+  });
+  return done.map((m) => m.name);
+}
+
+/** Creates or updates the application role: password, CONNECTION LIMIT, limits, table grants. */
+export async function setupAppRole(
+  adminUrl: string,
+  role: { name: string; password: string; connectionLimit: number; settings?: RoleSettings },
+): Promise<void> {
+  const s = role.settings ?? DEFAULT_ROLE_SETTINGS;
+  await withAdmin(adminUrl, async (c) => {
+    const name = c.escapeIdentifier(role.name);
+    const { rowCount } = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name]);
+    const verb = rowCount ? 'ALTER' : 'CREATE';
+    await c.query(
+      `${verb} ROLE ${name} LOGIN PASSWORD ${c.escapeLiteral(role.password)} CONNECTION LIMIT ${Math.trunc(role.connectionLimit)}`,
+    );
+    const settings: Array<[string, number]> = [
+      ['statement_timeout', s.statementTimeoutMs],
+      ['idle_in_transaction_session_timeout', s.idleInTransactionTimeoutMs],
+      ['idle_session_timeout', s.idleSessionTimeoutMs],
+      ['client_connection_check_interval', s.clientConnectionCheckMs],
+    ];
+    for (const [key, value] of settings) {
+      await c.query(`ALTER ROLE ${name} SET ${key} = ${Math.trunc(value)}`);
+    }
+    await c.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
+    await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${name}`);
+    await c.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${name}`);
+  });
+}
+
+/** Superuser-side view of the app role's live connections (tests and bench). */
+export async function appConnections(adminUrl: string, role: string): Promise<number> {
+  return withAdmin(adminUrl, async (c) => {
+    const { rows } = await c.query<{ n: string }>(
+      'SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1',
+      [role],
+    );
+    return Number(rows[0]?.n ?? 0);
+  });
+}
