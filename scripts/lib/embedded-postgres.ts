@@ -67,11 +67,20 @@ export async function startEmbeddedPostgres(options: {
       '-c', 'max_connections=60',
       ...(options.flags ?? []),
     ],
-    onLog: (message) => options.log?.(message),
-    onError: (message) => options.log?.(String(message)),
+    onLog: (message) => remember(message),
+    onError: (message) => remember(String(message)),
   });
-  if (!initialised) await pg.initialise();
-  await pg.start();
+  const recent: string[] = [];
+  function remember(message: string) {
+    recent.push(message);
+    if (recent.length > 20) recent.shift();
+    options.log?.(message);
+  }
+  const fail = (step: string) => (err: unknown) => {
+    throw new Error(`embedded PostgreSQL failed to ${step} in ${options.dataDir}:\n${recent.join('')}`, { cause: err });
+  };
+  if (!initialised) await pg.initialise().catch(fail('initialise'));
+  await pg.start().catch(fail('start'));
   const enc = encodeURIComponent;
   return {
     port,

@@ -1,0 +1,84 @@
+// `npm start`: the whole API on this machine. Without DATABASE_URL it starts an embedded
+// PostgreSQL (data in .data/, kept across restarts) with an application role limited to
+// DB_CONNECTION_LIMIT connections, migrates, and serves through serverless-offline.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { migrate } from './lib/database-setup.js';
+import { persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = `${root}.data`;
+const port = Number(process.env.PORT ?? 3000);
+const connectionLimit = Number(process.env.DB_CONNECTION_LIMIT ?? 2);
+const say = (line: string) => console.log(`[start] ${line}`);
+
+async function database(): Promise<{ url: string; local?: LocalDatabase }> {
+  if (process.env.DATABASE_URL) {
+    say('DATABASE_URL is set: migrating that database');
+    await migrate(process.env.DATABASE_URL, say);
+    return { url: process.env.DATABASE_URL };
+  }
+  say(`starting embedded PostgreSQL (data in .data/postgres, app role limited to ${connectionLimit} connections)`);
+  const local = await startLocalDatabase({
+    dataDir: `${dataDir}/postgres`,
+    persistent: true,
+    port: Number(process.env.LOCAL_DB_PORT ?? 54329),
+    connectionLimit,
+    adminPassword: persistentSecret(`${dataDir}/admin-password`),
+    appPassword: persistentSecret(`${dataDir}/app-password`),
+  });
+  say(`PostgreSQL on 127.0.0.1:${local.server.port}`);
+  return { url: local.appUrl, local };
+}
+
+function serve(url: string): ChildProcess {
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    JWT_SECRET: process.env.JWT_SECRET ?? persistentSecret(`${dataDir}/jwt-secret`),
+    PORT: String(port),
+  };
+  const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let announced = false;
+  const relay = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+    out.write(chunk);
+    if (!announced && /Server ready/.test(chunk.toString())) {
+      announced = true;
+      const base = `http://127.0.0.1:${port}`;
+      console.log(`
+Cashbook API is up at ${base}/api/
+Try it:
+  curl -s -X POST ${base}/api/register/ -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct-horse"}'
+  TOKEN=$(curl -s -X POST ${base}/api/token/ -H 'Content-Type: application/json' -d '{"username":"alice","password":"correct-horse"}' | sed -E 's/.*"access":"([^"]+)".*/\\1/')
+  curl -s -X POST ${base}/api/transactions/ -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"type":"income","amount":"150.00","category":"salary"}'
+  curl -s ${base}/api/transactions/ -H "Authorization: Bearer $TOKEN"
+Press Ctrl-C to stop.`);
+    }
+  };
+  // serverless-offline announces itself on stderr; watch both streams.
+  offline.stdout?.on('data', relay(process.stdout));
+  offline.stderr?.on('data', relay(process.stderr));
+  return offline;
+}
+
+const started = Date.now();
+const { url, local } = await database();
+const offline = serve(url);
+say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  offline.kill('SIGTERM');
+  await local?.server.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+offline.on('exit', (code) => void stop(code ?? 1));
