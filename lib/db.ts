@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { getConfig, type DatabaseConfig } from './config.js';
@@ -111,6 +112,24 @@ async function closeClient(client: pg.Client): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Asks the server to cancel the backend's running query (the protocol's CancelRequest, on a
+ * separate short-lived socket). Best effort: the closed client socket and the role's
+ * client_connection_check_interval end the backend anyway.
+ */
+function sendCancel(cfg: DatabaseConfig, client: pg.Client): void {
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return;
+  const message = Buffer.alloc(16);
+  message.writeInt32BE(16, 0);
+  message.writeInt32BE(80877102, 4);
+  message.writeInt32BE(processID, 8);
+  message.writeInt32BE(secretKey, 12);
+  const socket = tcpConnect({ host: cfg.host, port: cfg.port }, () => socket.end(message));
+  socket.setTimeout(1_000, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+}
+
 function onAbort(signal: AbortSignal | undefined, action: () => void): () => void {
   if (!signal) return () => {};
   if (signal.aborted) {
@@ -173,9 +192,13 @@ function translateQueryError(err: unknown, signal: AbortSignal | undefined): unk
  */
 export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
   const stats = opts.stats ?? newStats();
-  const client = await connect(opts.db ?? getConfig().db, opts, stats);
+  const cfg = opts.db ?? getConfig().db;
+  const client = await connect(cfg, opts, stats);
   const held = performance.now();
-  const forget = onAbort(opts.signal, () => void closeClient(client));
+  const forget = onAbort(opts.signal, () => {
+    sendCancel(cfg, client);
+    void closeClient(client);
+  });
   try {
     return await fn(client as unknown as Db);
   } catch (err) {

@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { expect, inject } from 'vitest';
+
+// Superuser-side helpers: tests observe the application role from outside, as an operator would.
+
+export async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: inject('adminUrl'), application_name: 'cashbook-test-admin' });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function appConnectionCount(): Promise<number> {
+  const rows = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1', [
+    inject('appRole'),
+  ]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Asserts the application role holds no connection. A closed connection's backend needs a
+ * moment to exit, so this polls briefly; a real leak stays and fails.
+ */
+export async function expectNoAppConnections(withinMs = 2_000): Promise<void> {
+  const until = Date.now() + withinMs;
+  let count = await appConnectionCount();
+  while (count > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+    count = await appConnectionCount();
+  }
+  expect(count, 'connections of the application role left open').toBe(0);
+}
+
+export async function resetData(): Promise<void> {
+  await adminQuery('TRUNCATE transactions, users CASCADE');
+}

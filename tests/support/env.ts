@@ -1,0 +1,7 @@
+import { inject } from 'vitest';
+
+// Runs in each test worker before the test file loads: lib/config.ts reads these at cold start.
+process.env.DATABASE_URL = inject('appUrl');
+process.env.JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+process.env.LOG_LEVEL = 'silent';
+process.env.AWS_LAMBDA_FUNCTION_NAME = 'cashbook-test';

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { createDatabase, migrate, setupAppRole } from '../../scripts/lib/database-setup.js';
+import { startLocalDatabase } from '../../scripts/lib/local-database.js';
+
+// One real PostgreSQL for the run: embedded by default, or the server in TEST_DATABASE_URL
+// (a superuser URL; a fresh database and role are created on it and dropped afterwards).
+
+export const TEST_CONNECTION_LIMIT = 2;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    appUrl: string;
+    adminUrl: string;
+    appRole: string;
+    embedded: boolean;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const appPassword = randomBytes(12).toString('hex');
+  const external = process.env.TEST_DATABASE_URL;
+  if (external) {
+    const suffix = randomBytes(4).toString('hex');
+    const database = `cashbook_test_${suffix}`;
+    const role = `cashbook_app_test_${suffix}`;
+    await createDatabase(external, database);
+    const admin = new URL(external);
+    admin.pathname = `/${database}`;
+    await migrate(admin.toString());
+    await setupAppRole(admin.toString(), { name: role, password: appPassword, connectionLimit: TEST_CONNECTION_LIMIT });
+    const app = new URL(admin);
+    app.username = role;
+    app.password = appPassword;
+    project.provide('appUrl', app.toString());
+    project.provide('adminUrl', admin.toString());
+    project.provide('appRole', role);
+    project.provide('embedded', false);
+    return async () => {
+      const { dropTestDatabase } = await import('./drop-database.js');
+      await dropTestDatabase(external, database, role);
+    };
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'cashbook-test-'));
+  const local = await startLocalDatabase({
+    dataDir: join(dir, 'pg'),
+    persistent: false,
+    connectionLimit: TEST_CONNECTION_LIMIT,
+    adminPassword: randomBytes(12).toString('hex'),
+    appPassword,
+  });
+  project.provide('appUrl', local.appUrl);
+  project.provide('adminUrl', local.adminUrl);
+  project.provide('appRole', 'cashbook_app');
+  project.provide('embedded', true);
+  return async () => {
+    await local.server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
