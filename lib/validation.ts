@@ -18,7 +18,7 @@ export const text = (max: number) =>
 
 export const choice = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, {
-    error: (iss) => (iss.input === undefined ? REQUIRED : `"${String(iss.input)}" is not a valid choice.`),
+    error: (iss) => typeError(`"${String(iss.input)}" is not a valid choice.`)(iss),
   });
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
