@@ -3,7 +3,11 @@ import { z } from 'zod';
 // The only reader of process.env. Every variable is documented in README.md.
 
 const int = (min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min).max(max);
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -47,7 +51,8 @@ const schema = z
     if (env.DB_AUTH === 'iam') {
       if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when DB_AUTH=iam' });
       if (!env.DB_HOST) ctx.addIssue({ code: 'custom', path: ['DB_HOST'], message: 'is required when DB_AUTH=iam' });
-      if (env.DB_SSL === 'disable') {
+      const sslMode = env.DATABASE_URL ? new URL(env.DATABASE_URL).searchParams.get('sslmode') : null;
+      if (env.DB_SSL === 'disable' && sslMode !== 'require' && sslMode !== 'verify-full') {
         ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must not be "disable" when DB_AUTH=iam' });
       }
     }

@@ -7,16 +7,18 @@ import { typeError } from './validation.js';
 export const MAX_DIGITS = 12;
 export const DECIMAL_PLACES = 2;
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+// Python's Decimal also reads "+5", ".5" and "5.".
+const DECIMAL = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d*))?$/;
 
 /** Validates and normalises an amount to "1234.50"; returns an error message instead when invalid. */
 export function normaliseAmount(input: string | number): { value: string } | { error: string } {
   const raw = typeof input === 'number' ? (Number.isFinite(input) ? String(input) : '') : input.trim();
-  if (raw.startsWith('-')) return { error: 'Ensure this value is greater than or equal to 0.01.' };
   const m = DECIMAL.exec(raw);
   if (!m) return { error: 'A valid number is required.' };
-  const whole = m[1]!.replace(/^0+(?=\d)/, '');
-  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  const negative = m[1] === '-' && /[1-9]/.test(raw);
+  if (negative) return { error: 'Ensure this value is greater than or equal to 0.01.' };
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
   if (fraction.length > DECIMAL_PLACES) {
     return { error: `Ensure that there are no more than ${DECIMAL_PLACES} decimal places.` };
   }

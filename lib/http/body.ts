@@ -9,7 +9,9 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
  */
 export function parseJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): unknown {
   const raw = event.body ?? '';
-  const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw);
+  const size = event.isBase64Encoded
+    ? Math.floor((raw.length * 3) / 4) - (raw.endsWith('==') ? 2 : raw.endsWith('=') ? 1 : 0)
+    : Buffer.byteLength(raw);
   if (size > maxBytes) throw new PayloadTooLarge(maxBytes);
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (text.trim() === '') return {};

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../scripts/lib/embedded-postgres.js';
+
+// serverless-offline as a child process: the real HTTP API, each concurrent request in its own
+// worker thread (like separate Lambda containers).
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Offline {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startOffline(env: Record<string, string>, timeoutMs = 90_000): Promise<Offline> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    `${root}node_modules/.bin/serverless`,
+    ['offline', 'start', '--stage', 'test', '--httpPort', String(port), '--lambdaPort', String(await freePort())],
+    { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serverless-offline did not start:\n${output}`)), timeoutMs);
+    const watch = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Server ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', watch);
+    child.stderr?.on('data', watch);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serverless-offline exited (${code}):\n${output}`));
+    });
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { issueTokenPair, refreshAccessToken, signToken, verifyToken } from '../../../lib/auth/tokens.js';
+import { InvalidToken } from '../../../lib/errors.js';
+
+// The secret tests/support/env.ts puts in the environment before lib/config.ts reads it.
+const SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-characters-long');
+const NOW = new Date('2026-03-01T12:00:00Z');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A token signed with the shared secret, as the old Django backend (SimpleJWT) would issue it. */
+function foreignToken(claims: Record<string, unknown>, alg = 'HS256', key: Uint8Array = SECRET) {
+  const now = nowSeconds();
+  return new SignJWT({ token_type: 'access', user_id: randomUUID(), jti: 'abc', ...claims })
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .sign(key);
+}
+
+describe('tokens', () => {
+  const userId = randomUUID();
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  describe('signToken', () => {
+    it('carries SimpleJWT’s claims: token_type, exp, iat, jti and user_id', async () => {
+      const claims = decodeJwt(await signToken(userId, 'access'));
+      expect(claims).toEqual({
+        token_type: 'access',
+        user_id: userId,
+        jti: expect.stringMatching(/^[0-9a-f]{32}$/),
+        iat: nowSeconds(),
+        exp: nowSeconds() + 300,
+      });
+    });
+
+    it('signs with HS256 and typ JWT', async () => {
+      expect(decodeProtectedHeader(await signToken(userId, 'access'))).toEqual({ alg: 'HS256', typ: 'JWT' });
+    });
+
+    it('gives refresh tokens the refresh lifetime', async () => {
+      const claims = decodeJwt(await signToken(userId, 'refresh'));
+      expect(claims.token_type).toBe('refresh');
+      expect(claims.exp).toBe(nowSeconds() + 86_400);
+    });
+
+    it('gives every token its own jti', async () => {
+      const [a, b] = await Promise.all([signToken(userId, 'access'), signToken(userId, 'access')]);
+      expect(decodeJwt(a).jti).not.toBe(decodeJwt(b).jti);
+    });
+  });
+
+  describe('verifyToken', () => {
+    it('returns the user id of a valid access token', async () => {
+      await expect(verifyToken(await signToken(userId, 'access'), 'access')).resolves.toBe(userId);
+    });
+
+    it('refuses a refresh token where an access token is expected', async () => {
+      await expect(verifyToken(await signToken(userId, 'refresh'), 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses an access token where a refresh token is expected', async () => {
+      await expect(verifyToken(await signToken(userId, 'access'), 'refresh')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('accepts either type when asked for any', async () => {
+      await expect(verifyToken(await signToken(userId, 'access'), 'any')).resolves.toBe(userId);
+      await expect(verifyToken(await signToken(userId, 'refresh'), 'any')).resolves.toBe(userId);
+    });
+
+    it('refuses an unknown token_type even when asked for any', async () => {
+      await expect(verifyToken(await foreignToken({ token_type: 'sliding' }), 'any')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('accepts a token until its expiry and refuses it from then on', async () => {
+      const token = await signToken(userId, 'access');
+      vi.setSystemTime(NOW.getTime() + 299_000);
+      await expect(verifyToken(token, 'access')).resolves.toBe(userId);
+      vi.setSystemTime(NOW.getTime() + 300_000);
+      await expect(verifyToken(token, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses a token whose signature was tampered with', async () => {
+      const [header, payload, signature] = (await signToken(userId, 'access')).split('.');
+      const flipped = `${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+      await expect(verifyToken(`${header}.${payload}.${flipped}`, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses a token whose payload was changed to another user', async () => {
+      const [header, , signature] = (await signToken(userId, 'access')).split('.');
+      const forged = b64url({ ...decodeJwt(await signToken(userId, 'access')), user_id: randomUUID() });
+      await expect(verifyToken(`${header}.${forged}.${signature}`, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses an unsigned alg "none" token', async () => {
+      const payload = b64url({ token_type: 'access', user_id: userId, jti: 'x', iat: nowSeconds(), exp: nowSeconds() + 300 });
+      const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${payload}.`;
+      await expect(verifyToken(token, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses a token signed with the same secret but HS512 (the algorithm is pinned)', async () => {
+      const token = await foreignToken({ user_id: userId }, 'HS512');
+      await expect(verifyToken(token, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses a token signed with another secret', async () => {
+      const other = new TextEncoder().encode('another-secret-that-is-also-32-characters-long');
+      await expect(verifyToken(await foreignToken({ user_id: userId }, 'HS256', other), 'access')).rejects.toBeInstanceOf(
+        InvalidToken,
+      );
+    });
+
+    it.each([['42'], [42], ['not-a-uuid'], [null]])('refuses a token whose user_id is %j', async (id) => {
+      await expect(verifyToken(await foreignToken({ user_id: id }), 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('refuses a token without exp', async () => {
+      const token = await new SignJWT({ token_type: 'access', user_id: userId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(SECRET);
+      await expect(verifyToken(token, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('accepts a SimpleJWT token from the old backend signed with the shared secret', async () => {
+      await expect(verifyToken(await foreignToken({ user_id: userId }), 'access')).resolves.toBe(userId);
+    });
+
+    it('returns the user id in lower case', async () => {
+      const upper = userId.toUpperCase();
+      await expect(verifyToken(await foreignToken({ user_id: upper }), 'access')).resolves.toBe(userId);
+    });
+
+    it.each(['', 'garbage', 'a.b.c'])('refuses the non-token %j', async (token) => {
+      await expect(verifyToken(token, 'access')).rejects.toBeInstanceOf(InvalidToken);
+    });
+
+    it('uses SimpleJWT’s detail and code, and keeps the reason as the cause', async () => {
+      const err = await verifyToken(await signToken(userId, 'refresh'), 'access').then(
+        () => expect.unreachable('the refresh token was accepted as access'),
+        (e: unknown) => e as InvalidToken,
+      );
+      expect(err.body()).toEqual({ detail: 'Given token not valid for any token type', code: 'token_not_valid' });
+      expect(err.status).toBe(401);
+      expect(err.cause).toBeInstanceOf(Error);
+    });
+
+    it('uses the detail it is given', async () => {
+      await expect(verifyToken('garbage', 'refresh', 'Token is invalid or expired')).rejects.toMatchObject({
+        detail: 'Token is invalid or expired',
+      });
+    });
+  });
+
+  describe('issueTokenPair', () => {
+    it('returns a refresh and an access token for the user', async () => {
+      const { refresh, access } = await issueTokenPair(userId);
+      await expect(verifyToken(refresh, 'refresh')).resolves.toBe(userId);
+      await expect(verifyToken(access, 'access')).resolves.toBe(userId);
+    });
+  });
+
+  describe('refreshAccessToken', () => {
+    it('returns a new access token (and no refresh token when not rotating)', async () => {
+      const { refresh } = await issueTokenPair(userId);
+      const result = await refreshAccessToken(refresh);
+      expect(Object.keys(result)).toEqual(['access']);
+      await expect(verifyToken(result.access, 'access')).resolves.toBe(userId);
+    });
+
+    it('refuses an access token with "Token is invalid or expired"', async () => {
+      const access = await signToken(userId, 'access');
+      await expect(refreshAccessToken(access)).rejects.toMatchObject({
+        name: 'InvalidToken',
+        detail: 'Token is invalid or expired',
+        code: 'token_not_valid',
+      });
+    });
+
+    it('refuses an expired refresh token', async () => {
+      const refresh = await signToken(userId, 'refresh');
+      vi.setSystemTime(NOW.getTime() + 86_400_000);
+      await expect(refreshAccessToken(refresh)).rejects.toBeInstanceOf(InvalidToken);
+    });
+  });
+});
+
+describe('refreshAccessToken with JWT_ROTATE_REFRESH_TOKENS=true', () => {
+  afterEach(() => {
+    delete process.env.JWT_ROTATE_REFRESH_TOKENS;
+    vi.resetModules();
+  });
+
+  it('returns a new refresh token as well', async () => {
+    // Config is read once per module instance: load fresh modules with the setting on.
+    process.env.JWT_ROTATE_REFRESH_TOKENS = 'true';
+    vi.resetModules();
+    const tokens = await import('../../../lib/auth/tokens.js');
+    const userId = randomUUID();
+    const { refresh } = await tokens.issueTokenPair(userId);
+    const result = await tokens.refreshAccessToken(refresh);
+    expect(result.refresh).toBeDefined();
+    expect(result.refresh).not.toBe(refresh);
+    await expect(tokens.verifyToken(result.refresh!, 'refresh')).resolves.toBe(userId);
+    await expect(tokens.verifyToken(result.access, 'access')).resolves.toBe(userId);
+  });
+});

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { createBody, listQuery, patchBody, replaceBody } from '../../../lib/transactions/schema.js';
+import { fieldErrors } from '../../../lib/validation.js';
+import type { z } from 'zod';
+
+const REQUIRED = ['This field is required.'];
+
+function errors(schema: z.ZodType, input: unknown) {
+  const result = schema.safeParse(input);
+  expect(result.success, 'expected the input to be rejected').toBe(false);
+  return fieldErrors(result.error!);
+}
+
+const full = {
+  type: 'expense',
+  amount: '12.5',
+  category: 'Food',
+  description: 'Lunch',
+  date: '2026-01-15',
+  payment_mode: 'card',
+};
+
+describe('createBody', () => {
+  it('needs only type and amount, defaulting the rest as the old model did', () => {
+    expect(createBody.parse({ type: 'income', amount: '150' })).toEqual({
+      type: 'income',
+      amount: '150.00',
+      category: '',
+      description: '',
+      payment_mode: 'cash',
+    });
+  });
+
+  it('leaves date undefined so the database default applies', () => {
+    expect(createBody.parse({ type: 'income', amount: 1 }).date).toBeUndefined();
+  });
+
+  it('keeps every writable field that is given', () => {
+    expect(createBody.parse(full)).toEqual({ ...full, amount: '12.50' });
+  });
+
+  it('requires type and amount', () => {
+    expect(errors(createBody, {})).toEqual({ type: REQUIRED, amount: REQUIRED });
+  });
+
+  it('ignores the read-only fields id, created_at, updated_at and user', () => {
+    const echoed = {
+      ...full,
+      id: '5f1c1a0e-0000-4000-8000-000000000000',
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+      user: 'someone-else',
+    };
+    expect(createBody.parse(echoed)).toEqual({ ...full, amount: '12.50' });
+  });
+
+  it('reports an unknown key', () => {
+    expect(errors(createBody, { type: 'income', amount: 1, colour: 'red' })).toEqual({ colour: ['Unknown field.'] });
+  });
+
+  it('quotes an invalid type or payment_mode', () => {
+    expect(errors(createBody, { type: 'gift', amount: 1, payment_mode: 'gold' })).toEqual({
+      type: ['"gift" is not a valid choice.'],
+      payment_mode: ['"gold" is not a valid choice.'],
+    });
+  });
+
+  it('limits category to 100 characters', () => {
+    expect(createBody.parse({ type: 'income', amount: 1, category: 'c'.repeat(100) }).category).toHaveLength(100);
+    expect(errors(createBody, { type: 'income', amount: 1, category: 'c'.repeat(101) })).toEqual({
+      category: ['Ensure this field has no more than 100 characters.'],
+    });
+  });
+
+  it('limits description to 1000 characters', () => {
+    expect(errors(createBody, { type: 'income', amount: 1, description: 'd'.repeat(1001) })).toEqual({
+      description: ['Ensure this field has no more than 1000 characters.'],
+    });
+  });
+
+  it('rejects an impossible date', () => {
+    expect(errors(createBody, { type: 'income', amount: 1, date: '2026-02-30' })).toEqual({
+      date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
+    });
+  });
+
+  it('reports an invalid amount on the amount field', () => {
+    expect(errors(createBody, { type: 'income', amount: '-3' })).toEqual({
+      amount: ['Ensure this value is greater than or equal to 0.01.'],
+    });
+  });
+
+  it('rejects a null category rather than defaulting it', () => {
+    expect(errors(createBody, { type: 'income', amount: 1, category: null })).toEqual({
+      category: ['This field may not be null.'],
+    });
+  });
+
+  it('rejects a body that is a list', () => {
+    expect(errors(createBody, [full])).toEqual({
+      non_field_errors: ['Invalid data. Expected a dictionary, but got list.'],
+    });
+  });
+});
+
+describe('replaceBody', () => {
+  it('accepts every writable field', () => {
+    expect(replaceBody.parse(full)).toEqual({ ...full, amount: '12.50' });
+  });
+
+  it('requires every writable field', () => {
+    expect(errors(replaceBody, { type: 'income', amount: 1 })).toEqual({
+      category: REQUIRED,
+      description: REQUIRED,
+      date: REQUIRED,
+      payment_mode: REQUIRED,
+    });
+  });
+
+  it('ignores read-only fields', () => {
+    expect(replaceBody.parse({ ...full, id: 'x', user: 'y' })).toEqual({ ...full, amount: '12.50' });
+  });
+});
+
+describe('patchBody', () => {
+  it('accepts an empty object', () => {
+    expect(patchBody.parse({})).toEqual({});
+  });
+
+  it('accepts any subset without filling defaults', () => {
+    expect(patchBody.parse({ amount: 9, category: 'Rent' })).toEqual({ amount: '9.00', category: 'Rent' });
+  });
+
+  it('still validates the fields it is given', () => {
+    expect(errors(patchBody, { payment_mode: 'barter', date: 'yesterday' })).toEqual({
+      payment_mode: ['"barter" is not a valid choice.'],
+      date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
+    });
+  });
+
+  it('ignores read-only fields and reports unknown ones', () => {
+    expect(patchBody.parse({ created_at: 'x' })).toEqual({});
+    expect(errors(patchBody, { owner: 'x' })).toEqual({ owner: ['Unknown field.'] });
+  });
+});
+
+describe('listQuery', () => {
+  it('defaults to page 1 of 50', () => {
+    expect(listQuery.parse({})).toEqual({ page: 1, page_size: 50 });
+  });
+
+  it('parses page and page_size as numbers', () => {
+    expect(listQuery.parse({ page: '3', page_size: '20' })).toEqual({ page: 3, page_size: 20 });
+  });
+
+  it('accepts a page_size of 500 and rejects 501', () => {
+    expect(listQuery.parse({ page_size: '500' }).page_size).toBe(500);
+    expect(errors(listQuery, { page_size: '501' })).toEqual({ page_size: ['page_size must be at most 500.'] });
+  });
+
+  it.each(['abc', '0', '-1', '1.5', '', '1e3'])('rejects page=%j', (page) => {
+    expect(errors(listQuery, { page })).toEqual({ page: ['page must be a positive integer.'] });
+  });
+
+  it.each(['abc', '0'])('rejects page_size=%j', (pageSize) => {
+    expect(errors(listQuery, { page_size: pageSize })).toEqual({ page_size: ['page_size must be a positive integer.'] });
+  });
+
+  it('passes other query parameters through for the filters', () => {
+    expect(listQuery.parse({ type: 'income', category: 'Food' })).toEqual({
+      type: 'income',
+      category: 'Food',
+      page: 1,
+      page_size: 50,
+    });
+  });
+});
