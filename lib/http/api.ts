@@ -7,7 +7,7 @@ import { newStats, type ConnectionOptions, type ConnectionStats } from '../db.js
 import { RequestTimeout } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
-import { errorResponse, json } from './responses.js';
+import { errorResponse, HttpReply, json } from './responses.js';
 import { logInvocation } from './log.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
@@ -52,6 +52,7 @@ const DEFAULT_REMAINING_MS = 30_000;
 
 export function api<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
   options: ApiOptions<BS, QS>,
+  /** Returns the JSON body for `status`, or an HttpReply for anything else. */
   fn: (req: Request<Out<BS>, Out<QS>>) => Promise<unknown>,
 ) {
   // Validated at cold start: a bad environment fails the init, naming the variable.
@@ -75,7 +76,7 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
       deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
       stats: context.stats,
     });
-    return json(options.status ?? 200, result);
+    return result instanceof HttpReply ? result.toResponse() : json(options.status ?? 200, result);
   };
 
   return middy<Event, Response, Error, ApiContext>({

@@ -1,6 +1,22 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, RequestTimeout } from '../errors.js';
 
+/** A handler result with its own status, headers or non-JSON body (CSV, HTML, replays). */
+export class HttpReply {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+    /** Send `body` as-is (a string) instead of JSON. */
+    readonly raw = false,
+  ) {}
+
+  toResponse(): APIGatewayProxyStructuredResultV2 {
+    if (!this.raw) return json(this.statusCode, this.body, this.headers);
+    return { statusCode: this.statusCode, headers: this.headers, body: String(this.body ?? '') };
+  }
+}
+
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
 export function json(
