@@ -5,6 +5,7 @@ import pg from 'pg';
 import { getConfig, type DatabaseConfig } from './config.js';
 import { DatabaseUnavailable, RequestTimeout } from './errors.js';
 import { iamAuthToken } from './iam-token.js';
+import { ConnectBackoff } from './backoff.js';
 
 // The one door to the database. Every call opens exactly one pg.Client and closes it in
 // `finally`; there is no pool and nothing survives the returned promise.
@@ -65,12 +66,6 @@ export function isRetryableConnectError(err: unknown): boolean {
   // pg reports its own connect timeout and an early hang-up without a code.
   const message = err instanceof Error ? err.message : '';
   return /timeout expired|Connection terminated/i.test(message);
-}
-
-/** Full-jitter exponential backoff: uniform in [0, min(max, base * 2^attempt)]. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
-  return Math.max(1, Math.round(random() * cap));
 }
 
 let caCache: { file: string; pem: Buffer } | undefined;
@@ -140,10 +135,24 @@ function onAbort(signal: AbortSignal | undefined, action: () => void): () => voi
   return () => signal.removeEventListener('abort', action);
 }
 
-async function connect(cfg: DatabaseConfig, opts: ConnectionOptions, stats: ConnectionStats): Promise<pg.Client> {
+/** This container's learned view of contention (module state lives as long as the container). */
+const backoff = new ConnectBackoff();
+
+const sleepUnlessAborted = (ms: number, signal: AbortSignal | undefined) =>
+  sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
+
+async function connect(
+  cfg: DatabaseConfig,
+  opts: ConnectionOptions,
+  stats: ConnectionStats,
+): Promise<{ client: pg.Client; attemptStarted: number }> {
   const started = performance.now();
-  const deadline = opts.deadline ?? Date.now() + DEFAULT_CONNECT_BUDGET_MS;
-  for (let attempt = 0; ; attempt++) {
+  const startedAt = Date.now();
+  const deadline = opts.deadline ?? startedAt + DEFAULT_CONNECT_BUDGET_MS;
+  const settings = { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs };
+  const first = Math.min(backoff.firstDelay(), Math.max(0, deadline - Date.now() - 50));
+  if (first > 0) await sleepUnlessAborted(first, opts.signal);
+  for (;;) {
     if (opts.signal?.aborted) throw new RequestTimeout({ cause: opts.signal.reason });
     const timeLeft = deadline - Date.now();
     if (timeLeft <= 0) throw new DatabaseUnavailable({ cause: new Error('connect deadline passed') });
@@ -151,21 +160,24 @@ async function connect(cfg: DatabaseConfig, opts: ConnectionOptions, stats: Conn
     // A backend killed while we hold the client emits 'error'; the pending query rejects anyway.
     client.on('error', () => {});
     stats.connectAttempts++;
+    const attemptStarted = performance.now();
     const forget = onAbort(opts.signal, () => void closeClient(client));
     try {
       await client.connect();
       stats.connectMs += performance.now() - started;
-      return client;
+      return { client, attemptStarted };
     } catch (err) {
       await closeClient(client);
       if (opts.signal?.aborted) throw new RequestTimeout({ cause: err });
       if (!isRetryableConnectError(err)) throw new DatabaseUnavailable({ cause: err });
-      const delay = backoffMs(attempt, cfg.retryBaseMs, cfg.retryMaxMs);
-      if (Date.now() + delay >= deadline) {
+      // Wait the learned interval, but keep one last attempt just before the deadline.
+      const timeLeft = deadline - Date.now();
+      if (timeLeft < 20) {
         stats.connectMs += performance.now() - started;
         throw new DatabaseUnavailable({ cause: err });
       }
-      await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : undefined).catch(() => undefined);
+      const age = (Date.now() - startedAt) / Math.max(1, deadline - startedAt);
+      await sleepUnlessAborted(Math.min(backoff.refused(settings, age), timeLeft - 10), opts.signal);
     } finally {
       forget();
     }
@@ -193,7 +205,7 @@ function translateQueryError(err: unknown, signal: AbortSignal | undefined): unk
 export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
   const stats = opts.stats ?? newStats();
   const cfg = opts.db ?? getConfig().db;
-  const client = await connect(cfg, opts, stats);
+  const { client, attemptStarted } = await connect(cfg, opts, stats);
   const held = performance.now();
   const forget = onAbort(opts.signal, () => {
     sendCancel(cfg, client);
@@ -206,7 +218,9 @@ export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: Connec
   } finally {
     forget();
     await closeClient(client);
-    stats.heldMs += performance.now() - held;
+    const now = performance.now();
+    stats.heldMs += now - held;
+    backoff.succeeded(now - attemptStarted, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs });
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectNoAppConnections, resetData } from '../support/db.js';
-import { startOffline, type Offline } from '../support/offline.js';
+import { startOffline, type Offline } from '../../scripts/lib/offline.js';
 
 // The real HTTP API through serverless-offline, driven like a client would.
 

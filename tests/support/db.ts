@@ -3,11 +3,21 @@ import { expect, inject } from 'vitest';
 
 // Superuser-side helpers: tests observe the application role from outside, as an operator would.
 
+let target: { adminUrl: string; appRole: string } | undefined;
+
+/** Points these helpers at another server (fault tests that run their own PostgreSQL). */
+export function useDatabase(next: { adminUrl: string; appRole: string } | undefined): void {
+  target = next;
+}
+
+const adminUrl = () => target?.adminUrl ?? inject('adminUrl');
+const appRole = () => target?.appRole ?? inject('appRole');
+
 export async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
   text: string,
   values: unknown[] = [],
 ): Promise<R[]> {
-  const client = new pg.Client({ connectionString: inject('adminUrl'), application_name: 'cashbook-test-admin' });
+  const client = new pg.Client({ connectionString: adminUrl(), application_name: 'cashbook-test-admin' });
   await client.connect();
   try {
     return (await client.query<R>(text, values)).rows;
@@ -17,9 +27,7 @@ export async function adminQuery<R extends pg.QueryResultRow = Record<string, un
 }
 
 export async function appConnectionCount(): Promise<number> {
-  const rows = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1', [
-    inject('appRole'),
-  ]);
+  const rows = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1', [appRole()]);
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -1,44 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, errorCode, isRetryableConnectError } from '../../lib/db.js';
+import { errorCode, isRetryableConnectError } from '../../lib/db.js';
 
 // The pure helpers of the connection layer; the connection itself is covered against real
 // PostgreSQL in tests/integration/db.test.ts.
 
 const withCode = (code: string) => Object.assign(new Error(`failed with ${code}`), { code });
-
-describe('backoffMs', () => {
-  it('is at most base * 2^attempt', () => {
-    expect(backoffMs(0, 5, 250, () => 1)).toBe(5);
-    expect(backoffMs(1, 5, 250, () => 1)).toBe(10);
-    expect(backoffMs(3, 5, 250, () => 1)).toBe(40);
-  });
-
-  it('never exceeds the maximum', () => {
-    expect(backoffMs(6, 5, 250, () => 1)).toBe(250);
-    expect(backoffMs(1_000, 5, 250, () => 1)).toBe(250);
-  });
-
-  it('is uniformly jittered between 0 and the cap (full jitter)', () => {
-    expect(backoffMs(3, 5, 250, () => 0.5)).toBe(20);
-    expect(backoffMs(3, 5, 250, () => 0.25)).toBe(10);
-  });
-
-  it('waits at least 1 ms', () => {
-    expect(backoffMs(0, 5, 250, () => 0)).toBe(1);
-  });
-
-  it('stays finite for huge attempt numbers', () => {
-    expect(backoffMs(Number.MAX_SAFE_INTEGER, 1, 60_000, () => 1)).toBe(60_000);
-  });
-
-  it('stays within bounds with the default random source', () => {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const delay = backoffMs(attempt, 5, 250);
-      expect(delay).toBeGreaterThanOrEqual(1);
-      expect(delay).toBeLessThanOrEqual(Math.min(250, 5 * 2 ** attempt));
-    }
-  });
-});
 
 describe('isRetryableConnectError', () => {
   it.each([

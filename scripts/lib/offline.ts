@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../scripts/lib/embedded-postgres.js';
+import { freePort } from './embedded-postgres.js';
 
 // serverless-offline as a child process: the real HTTP API, each concurrent request in its own
 // worker thread (like separate Lambda containers).
@@ -12,19 +12,36 @@ export interface Offline {
   stop(): Promise<void>;
 }
 
-export async function startOffline(env: Record<string, string>, timeoutMs = 90_000): Promise<Offline> {
+export async function startOffline(
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+  stage = 'test',
+  onLine?: (line: string) => void,
+): Promise<Offline> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     `${root}node_modules/.bin/serverless`,
-    ['offline', 'start', '--stage', 'test', '--httpPort', String(port), '--lambdaPort', String(await freePort())],
+    ['offline', 'start', '--stage', stage, '--httpPort', String(port), '--lambdaPort', String(await freePort())],
     { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  let partial = '';
+  let ready = false;
+  if (onLine) {
+    // Handlers' log lines arrive on stdout (possibly split across chunks).
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line.trim());
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serverless-offline did not start:\n${output}`)), timeoutMs);
     const watch = (chunk: Buffer) => {
+      if (ready) return;
       output += chunk.toString();
       if (output.includes('Server ready')) {
+        ready = true;
         clearTimeout(timer);
         resolve();
       }
