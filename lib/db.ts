@@ -39,6 +39,7 @@ export interface ConnectionOptions {
 export const newStats = (): ConnectionStats => ({ connectAttempts: 0, connectMs: 0, heldMs: 0 });
 
 const DEFAULT_CONNECT_BUDGET_MS = 10_000;
+const OUTAGE_RETRY_MAX_MS = 250;
 
 /** SQLSTATEs and errnos that mean "not now" rather than "never": the connect is retried. */
 const RETRYABLE_CONNECT = new Set([
@@ -152,6 +153,7 @@ async function connect(
   const settings = { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs };
   const first = Math.min(backoff.firstDelay(), Math.max(0, deadline - Date.now() - 50));
   if (first > 0) await sleepUnlessAborted(first, opts.signal);
+  let outageRetries = 0;
   for (;;) {
     if (opts.signal?.aborted) throw new RequestTimeout({ cause: opts.signal.reason });
     const timeLeft = deadline - Date.now();
@@ -170,14 +172,19 @@ async function connect(
       await closeClient(client);
       if (opts.signal?.aborted) throw new RequestTimeout({ cause: err });
       if (!isRetryableConnectError(err)) throw new DatabaseUnavailable({ cause: err });
-      // Wait the learned interval, but keep one last attempt just before the deadline.
       const timeLeft = deadline - Date.now();
       if (timeLeft < 20) {
         stats.connectMs += performance.now() - started;
         throw new DatabaseUnavailable({ cause: err });
       }
-      const age = (Date.now() - startedAt) / Math.max(1, deadline - startedAt);
-      await sleepUnlessAborted(Math.min(backoff.refused(settings, age), timeLeft - 10), opts.signal);
+      // A full server (53300) teaches this container the contention; an unreachable or
+      // restarting server just gets short jittered retries. Either way one last attempt
+      // still fits before the deadline.
+      const delay =
+        errorCode(err) === '53300'
+          ? backoff.refused(settings, (Date.now() - startedAt) / Math.max(1, deadline - startedAt))
+          : Math.round(Math.min(OUTAGE_RETRY_MAX_MS, cfg.retryBaseMs * 2 ** ++outageRetries) * (0.5 + Math.random()));
+      await sleepUnlessAborted(Math.min(delay, timeLeft - 10), opts.signal);
     } finally {
       forget();
     }
@@ -192,35 +199,51 @@ function translateQueryError(err: unknown, signal: AbortSignal | undefined): unk
   if (code === '25P03' || code === '57P01' || code === '57P02' || code?.startsWith('08')) {
     return new DatabaseUnavailable({ cause: err });
   }
-  if (!code && err instanceof Error && /Connection terminated|ECONNRESET|EPIPE/i.test(err.message)) {
+  if (!code && err instanceof Error && /Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(err.message)) {
     return new DatabaseUnavailable({ cause: err });
   }
   return err;
 }
 
+/** The connection died before this query was sent: nothing reached the server. */
+const neverSent = (err: unknown) => err instanceof Error && /not queryable/i.test(err.message);
+
 /**
  * Opens one connection, runs `fn`, and closes the connection whatever happens.
- * Retries only the connect (never a query: a write may already have committed).
+ * Retries the connect; runs `fn` again only when its connection died before its first query
+ * was sent (nothing reached the server). A query that may have run is never retried: a write
+ * may already have committed.
  */
 export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: ConnectionOptions = {}): Promise<T> {
   const stats = opts.stats ?? newStats();
   const cfg = opts.db ?? getConfig().db;
-  const { client, attemptStarted } = await connect(cfg, opts, stats);
-  const held = performance.now();
-  const forget = onAbort(opts.signal, () => {
-    sendCancel(cfg, client);
-    void closeClient(client);
-  });
-  try {
-    return await fn(client as unknown as Db);
-  } catch (err) {
-    throw translateQueryError(err, opts.signal);
-  } finally {
-    forget();
-    await closeClient(client);
-    const now = performance.now();
-    stats.heldMs += now - held;
-    backoff.succeeded(now - attemptStarted, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs });
+  const deadline = opts.deadline ?? Date.now() + DEFAULT_CONNECT_BUDGET_MS;
+  for (;;) {
+    const { client, attemptStarted } = await connect(cfg, { ...opts, deadline }, stats);
+    const held = performance.now();
+    const forget = onAbort(opts.signal, () => {
+      sendCancel(cfg, client);
+      void closeClient(client);
+    });
+    let queries = 0;
+    const db: Db = {
+      query: (text, values) => {
+        queries++;
+        return client.query(text, values as unknown[]) as never;
+      },
+    };
+    try {
+      return await fn(db);
+    } catch (err) {
+      const retry = queries === 1 && neverSent(err) && !opts.signal?.aborted && Date.now() < deadline;
+      if (!retry) throw translateQueryError(err, opts.signal);
+    } finally {
+      forget();
+      await closeClient(client);
+      const now = performance.now();
+      stats.heldMs += now - held;
+      backoff.succeeded(now - attemptStarted, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs });
+    }
   }
 }
 
