@@ -47,9 +47,11 @@ export class ConnectBackoff {
    * of its deadline the request has already spent waiting: older requests retry sooner, so
    * waiting is fair and the tail stays inside the deadline.
    */
-  refused({ baseMs, maxMs }: BackoffSettings, age = 0): number {
+  refused({ baseMs, maxMs }: BackoffSettings, age = 0, attemptMs = 0): number {
+    // A refusal that took long to arrive means the server is busy starting backends for
+    // other refused clients: back off at least that long again.
     const grown = this.intervalMs > 0 ? this.intervalMs * INCREASE : this.holdMs;
-    this.intervalMs = Math.min(maxMs, Math.max(baseMs, grown, this.holdMs / 2));
+    this.intervalMs = Math.min(maxMs, Math.max(baseMs, grown, this.holdMs / 2, attemptMs * INCREASE));
     const priority = 1 - AGING * Math.min(1, Math.max(0, age));
     return Math.max(1, Math.round(this.intervalMs * (0.5 + this.random()) * priority));
   }

@@ -61,6 +61,11 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The server is up but has no slot for us now (or is too busy to tell us in time). */
+function isContention(err: unknown): boolean {
+  return errorCode(err) === '53300' || (err instanceof Error && /timeout expired/i.test(err.message));
+}
+
 export function isRetryableConnectError(err: unknown): boolean {
   const code = errorCode(err);
   if (code) return RETRYABLE_CONNECT.has(code);
@@ -177,12 +182,16 @@ async function connect(
         stats.connectMs += performance.now() - started;
         throw new DatabaseUnavailable({ cause: err });
       }
-      // A full server (53300) teaches this container the contention; an unreachable or
-      // restarting server just gets short jittered retries. Either way one last attempt
-      // still fits before the deadline.
+      // A full server (53300) or one too busy starting backends to answer in time teaches this
+      // container the contention; an unreachable or restarting server just gets short
+      // jittered retries. Either way one last attempt still fits before the deadline.
       const delay =
-        errorCode(err) === '53300'
-          ? backoff.refused(settings, (Date.now() - startedAt) / Math.max(1, deadline - startedAt))
+        isContention(err)
+          ? backoff.refused(
+              settings,
+              (Date.now() - startedAt) / Math.max(1, deadline - startedAt),
+              performance.now() - attemptStarted,
+            )
           : Math.round(Math.min(OUTAGE_RETRY_MAX_MS, cfg.retryBaseMs * 2 ** ++outageRetries) * (0.5 + Math.random()));
       await sleepUnlessAborted(Math.min(delay, timeLeft - 10), opts.signal);
     } finally {

@@ -249,6 +249,9 @@ async function inProcessScenario(
   const latencies = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
   for (const p of parts) for (const [k, v] of Object.entries<number>(p.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const causes: Record<string, number> = {};
+  for (const p of parts) for (const [k, v] of Object.entries<number>(p.causes)) causes[k] = (causes[k] ?? 0) + v;
+  if (Object.keys(causes).length) log(`error causes: ${JSON.stringify(causes)}`);
   const logged = parts.reduce((s, p) => s + p.logged, 0) || 1;
   const attempts = parts.reduce((s, p) => s + p.connectAttempts, 0);
   return {
@@ -305,8 +308,15 @@ async function httpScenario(
       body: JSON.stringify({ username: users[0]!.username, password }),
     };
     const pick = () => (scenario === 'list' ? list : scenario === 'create' ? create : scenario === 'login' ? login : Math.random() < 0.8 ? list : create);
-    // Warm up the worker threads (serverless-offline's "containers") before measuring.
-    await autocannon({ url: offline.baseUrl, connections: clients, amount: clients * 2, requests: [list] });
+    // Warm up the worker threads (serverless-offline's "containers") of this scenario's
+    // functions before measuring: their cold starts are not what this bench compares.
+    await autocannon({
+      url: offline.baseUrl,
+      connections: clients,
+      amount: clients * 3,
+      timeout: 60,
+      requests: [{ setupRequest: (req: object) => ({ ...req, ...pick() }) }],
+    });
     logged = attempts = connectMs = heldMs = 0;
     log(`http ${scenario}: autocannon, ${clients} connections, ${seconds}s`);
     const out = await autocannon({

@@ -61,6 +61,7 @@ let connectAttempts = 0;
 let connectMs = 0;
 let heldMs = 0;
 let logged = 0;
+const causes = {};
 
 while (Date.now() < stopAt) {
   const [name, ev] = pick();
@@ -76,7 +77,8 @@ while (Date.now() < stopAt) {
   statuses[status] = (statuses[status] ?? 0) + 1;
   if (lastLine) {
     try {
-      const { db } = JSON.parse(lastLine);
+      const { db, error } = JSON.parse(lastLine);
+      if (error) causes[error.cause ?? error.name] = (causes[error.cause ?? error.name] ?? 0) + 1;
       connectAttempts += db.connectAttempts;
       connectMs += db.connectMs;
       heldMs += db.heldMs;
@@ -88,4 +90,4 @@ while (Date.now() < stopAt) {
   Atomics.add(completed, 0, 1);
 }
 
-parentPort.postMessage({ latencies, statuses, connectAttempts, connectMs, heldMs, logged });
+parentPort.postMessage({ latencies, statuses, connectAttempts, connectMs, heldMs, logged, causes });
