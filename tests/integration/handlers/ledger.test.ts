@@ -166,7 +166,8 @@ describe('transaction list filters, running balance, summary and export', () => 
 
     it('answers zeros and empty lists for an empty book or a filter that matches nothing', async () => {
       const empty = await invoke(createBook, { method: 'POST', path: '/api/books/', token: alice.access, body: { name: 'Empty' } });
-      for (const query of [{ book: empty.body.id }, { search: 'zzz' }]) {
+      const queries: Array<Record<string, string>> = [{ book: empty.body.id }, { search: 'zzz' }];
+      for (const query of queries) {
         expect((await get(summary, query)).body).toEqual({
           count: 0,
           total_income: '0.00',
