@@ -28,9 +28,11 @@ ALTER TABLE transactions ALTER COLUMN book_id SET NOT NULL;
 ALTER TABLE transactions ADD CONSTRAINT transactions_book_fkey
   FOREIGN KEY (user_id, book_id) REFERENCES books (user_id, id);
 
--- Listing (default order -date,-created_at; id breaks ties deterministically).
+-- Listing (default order -date,-created_at; id breaks ties deterministically). The included
+-- columns make the list's count and the summary index-only scans.
 DROP INDEX transactions_user_date_idx;
-CREATE INDEX transactions_user_date_idx ON transactions (user_id, date DESC, created_at DESC, id DESC);
+CREATE INDEX transactions_user_date_idx ON transactions (user_id, date DESC, created_at DESC, id DESC)
+  INCLUDE (book_id, type, amount, category);
 -- The running balance: the book's rows in ledger order, index-only (type and amount included).
 CREATE INDEX transactions_book_ledger_idx ON transactions (book_id, date, created_at, id) INCLUDE (type, amount);
 -- Amount ordering and range filters.

@@ -27,23 +27,29 @@ interface Row {
 
 /**
  * Totals, per category and per month of the filtered transactions: ONE statement and one pass
- * over the rows (GROUPING SETS). Sums are unbounded numerics, so they never overflow the
+ * over the rows (then GROUPING SETS over the small grouped result). Sums are unbounded numerics, so they never overflow the
  * NUMERIC(14,2) of a single amount. The grand-total set () always yields a row, even for no match.
  */
 export async function summarize(db: Db, userId: string, filters: Filters): Promise<Summary> {
   const { where, values } = filterSql(userId, filters);
-  const income = `sum(f.amount) FILTER (WHERE f.type = 'income')`;
-  const expense = `sum(f.amount) FILTER (WHERE f.type = 'expense')`;
+  const income = `sum(g.amount) FILTER (WHERE g.type = 'income')`;
+  const expense = `sum(g.amount) FILTER (WHERE g.type = 'expense')`;
   const { rows } = await db.query<Row>(
-    `SELECT ${bookCheckSql(filters, values)} AS book_found,
-            1 - GROUPING(f.category) AS per_category, 1 - GROUPING(f.month) AS per_month,
-            f.category, f.month, count(*) AS count,
+    // g: one pass over the rows into (category, month, type) groups; then the grand total, the
+    // per-category and the per-month figures from those few groups.
+    `WITH g AS (
+       SELECT t.category, date_trunc('month', t.date)::date AS month, t.type, sum(t.amount::numeric) AS amount, count(*) AS n
+       FROM transactions t WHERE ${where}
+       GROUP BY 1, 2, 3
+     )
+     SELECT ${bookCheckSql(filters, values)} AS book_found,
+            1 - GROUPING(g.category) AS per_category, 1 - GROUPING(g.month) AS per_month,
+            g.category, to_char(g.month, 'YYYY-MM') AS month, COALESCE(sum(g.n), 0) AS count,
             ${money(income)} AS income, ${money(expense)} AS expense,
             ${money(`COALESCE(${income}, 0) - COALESCE(${expense}, 0)`)} AS balance
-     FROM (SELECT t.type, t.amount::numeric AS amount, t.category, to_char(t.date, 'YYYY-MM') AS month
-           FROM transactions t WHERE ${where}) AS f
-     GROUP BY GROUPING SETS ((), (f.category), (f.month))
-     ORDER BY per_category, per_month, f.category, f.month`,
+     FROM g
+     GROUP BY GROUPING SETS ((), (g.category), (g.month))
+     ORDER BY per_category, per_month, g.category, g.month`,
     values,
   );
   const total = rows.find((r) => !r.per_category && !r.per_month)!;
