@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './db.js';
-import { BadRequest, Conflict, Unprocessable } from './errors.js';
+import { errorCode, type Db } from './db.js';
+import { BadRequest, Conflict, InvalidToken, Unprocessable } from './errors.js';
 
 // Stripe-like Idempotency-Key records, without advisory locks (they pin RDS Proxy sessions):
 // the key is claimed with INSERT ... ON CONFLICT (committed at once, so a concurrent request
@@ -8,7 +8,10 @@ import { BadRequest, Conflict, Unprocessable } from './errors.js';
 // written together by one statement (saveResponse). A failed request releases its claim.
 
 export const KEY_TTL_HOURS = 24;
-/** A claim this old without a response belongs to an invocation that died: it may be taken over. */
+/**
+ * A claim this old without a response belongs to an invocation that died (Lambda's timeout is
+ * 10 s, and a claim is released on any error it sees): it may be taken over.
+ */
 export const STALE_CLAIM_SECONDS = 60;
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -38,7 +41,25 @@ export type ClaimResult = { claimed: true } | { claimed: false; status: number; 
  * an expired or abandoned one), and reads the existing record when the key is taken.
  */
 export async function claimKey(db: Db, claim: IdempotencyClaim): Promise<ClaimResult> {
-  const { rows } = await db.query<{ claimed: boolean; request_hash: string | null; status: number | null; response: string | null }>(
+  const { rows } = await claimStatement(db, claim).catch((err: unknown) => {
+    // The token's user was deleted after the token was issued.
+    if (errorCode(err) === '23503') throw new InvalidToken('User not found', { cause: err });
+    throw err;
+  });
+  const row = rows[0]!;
+  if (row.claimed) return { claimed: true };
+  if (row.request_hash !== null && row.request_hash !== claim.hash) {
+    throw new Unprocessable('This Idempotency-Key was already used with a different request.');
+  }
+  // No response yet, or a claim committed after this statement's snapshot: still in flight.
+  if (row.status === null || row.response === null) {
+    throw new Conflict('A request with this Idempotency-Key is still being processed. Retry shortly.', 1);
+  }
+  return { claimed: false, status: row.status, response: row.response };
+}
+
+function claimStatement(db: Db, claim: IdempotencyClaim) {
+  return db.query<{ claimed: boolean; request_hash: string | null; status: number | null; response: string | null }>(
     `WITH purge AS (
        DELETE FROM idempotency_keys WHERE user_id = $1 AND expires_at < now() AND key <> $2
      ), claim AS (
@@ -55,16 +76,6 @@ export async function claimKey(db: Db, claim: IdempotencyClaim): Promise<ClaimRe
      LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
     [claim.userId, claim.key, claim.hash, KEY_TTL_HOURS, STALE_CLAIM_SECONDS],
   );
-  const row = rows[0]!;
-  if (row.claimed) return { claimed: true };
-  if (row.request_hash !== null && row.request_hash !== claim.hash) {
-    throw new Unprocessable('This Idempotency-Key was already used with a different request.');
-  }
-  // No response yet, or a claim committed after this statement's snapshot: still in flight.
-  if (row.status === null || row.response === null) {
-    throw new Conflict('A request with this Idempotency-Key is still being processed. Retry shortly.', 1);
-  }
-  return { claimed: false, status: row.status, response: row.response };
 }
 
 /**
