@@ -28,8 +28,8 @@ export interface ListedTransaction extends Transaction {
 interface Slice {
   limit: number;
   offset: number;
-  /** Adds `book_name` (the CSV export shows the book by name). */
-  bookName?: boolean;
+  /** Adds `book_name` (the CSV export shows the book by name) and skips the count. */
+  forExport?: boolean;
 }
 
 export async function listLedger(
@@ -70,15 +70,15 @@ export async function listLedger(
        WHERE (SELECT ids FROM page_ids) ? w.id::text
      )
      SELECT meta.total, meta.book_found, ${columns('p')}, ledger.balances ->> p.id::text AS balance_after
-            ${slice.bookName ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
-     FROM (SELECT (SELECT count(*) FROM transactions t WHERE ${where}) AS total, ${bookCheck} AS book_found) AS meta
+            ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
+     FROM (SELECT ${slice.forExport ? 'NULL' : `(SELECT count(*) FROM transactions t WHERE ${where})`} AS total, ${bookCheck} AS book_found) AS meta
      LEFT JOIN (page p CROSS JOIN ledger) ON true
      ORDER BY ${orderSql(filters.ordering, 'p.')}`,
     values,
   );
   const first = rows[0]!;
   if (!first.book_found) throw unknownBookFilter();
-  const count = Number(first.total);
+  const count = Number(first.total ?? 0);
   const listed = first.id === null ? [] : rows.map(({ total: _t, book_found: _b, ...row }) => row as ListedTransaction);
   return { count, rows: listed };
 }
