@@ -38,7 +38,7 @@ export async function summarize(db: Db, userId: string, filters: Filters): Promi
     // g: one pass over the rows into (category, month, type) groups; then the grand total, the
     // per-category and the per-month figures from those few groups.
     `WITH g AS (
-       SELECT t.category, date_trunc('month', t.date)::date AS month, t.type, sum(t.amount::numeric) AS amount, count(*) AS n
+       SELECT t.category, date_trunc('month', t.date::timestamp)::date AS month, t.type, sum(t.amount::numeric) AS amount, count(*) AS n
        FROM transactions t WHERE ${where}
        GROUP BY 1, 2, 3
      )
