@@ -1,10 +1,12 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
 import { paginate } from '../lib/http/pagination.js';
-import { listTransactions } from '../lib/transactions/queries.js';
+import { listLedger } from '../lib/transactions/list.js';
 import { listQuery } from '../lib/transactions/schema.js';
 
 export const handler = api({ query: listQuery }, async (req) => {
-  const page = await withConnection((db) => listTransactions(db, req.userId, req.query), req);
-  return paginate(req.event, req.query, page);
+  const { page, page_size } = req.query;
+  const slice = { limit: page_size, offset: (page - 1) * page_size };
+  const result = await withConnection((db) => listLedger(db, req.userId, req.query, slice), req);
+  return paginate(req.event, req.query, result);
 });

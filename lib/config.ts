@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCurrencyCode } from './currency.js';
 
 // The only reader of process.env. Every variable is documented in README.md.
 
@@ -12,6 +13,12 @@ const int = (min: number, max: number) =>
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** An ISO 4217 code the runtime knows (Intl's list), upper-cased. */
+const currency = z
+  .string()
+  .transform((v) => v.toUpperCase())
+  .refine(isCurrencyCode, 'must be an ISO 4217 currency code such as INR, USD or EUR');
 
 const schema = z
   .object({
@@ -39,6 +46,7 @@ const schema = z
     MAX_BODY_BYTES: int(1_024, 6 * 1024 * 1024).default(64 * 1024),
     TIMEOUT_EARLY_MS: int(0, 30_000).default(1_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    DEFAULT_CURRENCY: currency.default('INR'),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -82,6 +90,8 @@ export interface Config {
   jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number; rotateRefreshTokens: boolean };
   http: { maxBodyBytes: number; timeoutEarlyMs: number };
   logLevel: Env['LOG_LEVEL'];
+  /** The currency of books created without one (registration, imports, POST /api/books/). */
+  defaultCurrency: string;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +138,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     http: { maxBodyBytes: env.MAX_BODY_BYTES, timeoutEarlyMs: env.TIMEOUT_EARLY_MS },
     logLevel: env.LOG_LEVEL,
+    defaultCurrency: env.DEFAULT_CURRENCY,
   };
 }
 

@@ -80,6 +80,31 @@ export class NotFound extends DetailError {
   }
 }
 
+/** A request that is well-formed but cannot be served as asked (e.g. an export too large). */
+export class BadRequest extends DetailError {
+  override readonly name = 'BadRequest';
+  readonly status = 400;
+  readonly code = 'bad_request';
+}
+
+/** The request conflicts with the current state (a non-empty book, a request still in flight). */
+export class Conflict extends DetailError {
+  override readonly name = 'Conflict';
+  readonly status = 409;
+  readonly code = 'conflict';
+  constructor(detail: string, retryAfterSeconds?: number) {
+    super(detail);
+    if (retryAfterSeconds !== undefined) this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
+
+/** Well-formed but semantically refused (an Idempotency-Key reused with another request). */
+export class Unprocessable extends DetailError {
+  override readonly name = 'Unprocessable';
+  readonly status = 422;
+  readonly code = 'unprocessable';
+}
+
 export class MethodNotAllowed extends DetailError {
   override readonly name = 'MethodNotAllowed';
   readonly status = 405;

@@ -10,14 +10,22 @@ export interface PublicUser {
 
 const PUBLIC_COLUMNS = 'id, username, email, date_joined';
 
+export const DEFAULT_BOOK_NAME = 'Cashbook';
+
+/** The user and their default book, in one statement (so one transaction). */
 export async function insertUser(
   db: Db,
-  user: { username: string; email: string; passwordHash: string },
+  user: { username: string; email: string; passwordHash: string; currency: string },
 ): Promise<PublicUser> {
   try {
     const { rows } = await db.query<PublicUser>(
-      `INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${PUBLIC_COLUMNS}`,
-      [user.username, user.email, user.passwordHash],
+      `WITH u AS (
+         INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${PUBLIC_COLUMNS}
+       ), b AS (
+         INSERT INTO books (user_id, name, currency, is_default) SELECT id, $4, $5, true FROM u
+       )
+       SELECT * FROM u`,
+      [user.username, user.email, user.passwordHash, DEFAULT_BOOK_NAME, user.currency],
     );
     return rows[0]!;
   } catch (err) {
@@ -40,6 +48,11 @@ export interface Credentials {
   id: string;
   password_hash: string;
   is_active: boolean;
+}
+
+/** Swaps a legacy (Django) hash for a scrypt one, unless the password changed meanwhile. */
+export async function replacePasswordHash(db: Db, id: string, oldHash: string, newHash: string): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, oldHash, newHash]);
 }
 
 export async function findCredentials(db: Db, username: string): Promise<Credentials | undefined> {

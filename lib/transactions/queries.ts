@@ -1,49 +1,68 @@
 import { errorCode, type Db } from '../db.js';
-import { InvalidToken, NotFound } from '../errors.js';
-import type { CreateInput, ListQuery, PatchInput } from './schema.js';
+import { InvalidToken, NotFound, ValidationError } from '../errors.js';
+import type { SaveAs } from '../http/idempotent.js';
+import { withSavedResponse } from '../idempotency.js';
+import { isoTimestamp } from '../sql.js';
+import type { CreateInput, PatchInput } from './schema.js';
 
 // Data access for transactions. Every statement is scoped to the user: another user's row
-// is indistinguishable from a missing one.
+// is indistinguishable from a missing one, and the composite foreign key (user_id, book_id)
+// means a transaction can only ever sit in a book of its own user.
 
 export interface Transaction {
   id: string;
+  book: string;
   type: string;
   amount: string;
   category: string;
   description: string;
   date: string;
   payment_mode: string;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
-/** Columns as the API shows them: amount as an exact decimal string, date as YYYY-MM-DD. */
-const COLUMNS = `id, type, amount::text AS amount, category, description, date::text AS date,
-  payment_mode, created_at, updated_at`;
+/** Columns as the API shows them: exact decimal strings, YYYY-MM-DD dates, ISO timestamps. */
+export const columns = (t: string) => `${t}.id, ${t}.book_id AS book, ${t}.type, ${t}.amount::text AS amount,
+  ${t}.category, ${t}.description, ${t}.date::text AS date, ${t}.payment_mode,
+  ${isoTimestamp(`${t}.created_at`)} AS created_at, ${isoTimestamp(`${t}.updated_at`)} AS updated_at`;
 
 const WRITABLE = ['type', 'amount', 'category', 'description', 'date', 'payment_mode'] as const;
 
-export async function insertTransaction(db: Db, userId: string, input: CreateInput): Promise<Transaction> {
+/** DRF's PrimaryKeyRelatedField message: the same for a missing book and another user's. */
+export const unknownBook = (id: string) => new ValidationError({ book: [`Invalid pk "${id}" - object does not exist.`] });
+
+function translateWriteError(err: unknown, book: string | undefined): unknown {
+  const constraint = (err as { constraint?: string }).constraint;
+  if (errorCode(err) === '23503' && constraint === 'transactions_book_fkey' && book) return unknownBook(book);
+  // The token's user was deleted after the token was issued (no user, hence no default book).
+  if (errorCode(err) === '23503' || errorCode(err) === '23502') return new InvalidToken('User not found', { cause: err });
+  return err;
+}
+
+/** One INSERT; without `book`, the user's default book (old clients). */
+export async function insertTransaction(db: Db, userId: string, input: CreateInput, save?: SaveAs): Promise<Transaction> {
+  const insert = {
+    text: `INSERT INTO transactions AS t (user_id, book_id, type, amount, category, description, date, payment_mode)
+       VALUES ($1, COALESCE($2::uuid, (SELECT id FROM books WHERE user_id = $1 AND is_default)),
+               $3, $4, $5, $6, COALESCE($7::date, (now() AT TIME ZONE 'UTC')::date), $8)
+       RETURNING ${columns('t')}`,
+    values: [userId, input.book ?? null, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode],
+  };
+  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
   try {
-    const { rows } = await db.query<Transaction>(
-      `INSERT INTO transactions (user_id, type, amount, category, description, date, payment_mode)
-       VALUES ($1, $2, $3, $4, $5, COALESCE($6::date, (now() AT TIME ZONE 'UTC')::date), $7)
-       RETURNING ${COLUMNS}`,
-      [userId, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode],
-    );
+    const { rows } = await db.query<Transaction>(text, values);
     return rows[0]!;
   } catch (err) {
-    // The token's user was deleted after the token was issued.
-    if (errorCode(err) === '23503') throw new InvalidToken('User not found', { cause: err });
-    throw err;
+    throw translateWriteError(err, input.book);
   }
 }
 
 export async function findTransaction(db: Db, userId: string, id: string): Promise<Transaction> {
-  const { rows } = await db.query<Transaction>(
-    `SELECT ${COLUMNS} FROM transactions WHERE id = $1 AND user_id = $2`,
-    [id, userId],
-  );
+  const { rows } = await db.query<Transaction>(`SELECT ${columns('t')} FROM transactions t WHERE t.id = $1 AND t.user_id = $2`, [
+    id,
+    userId,
+  ]);
   if (!rows[0]) throw new NotFound();
   return rows[0];
 }
@@ -57,32 +76,23 @@ export async function updateTransaction(db: Db, userId: string, id: string, chan
     values.push(changes[column]);
     sets.push(`${column} = $${values.length}`);
   }
-  const { rows } = await db.query<Transaction>(
-    `UPDATE transactions SET ${sets.join(', ')} WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
-    values,
-  );
-  if (!rows[0]) throw new NotFound();
-  return rows[0];
+  if (changes.book !== undefined) {
+    values.push(changes.book);
+    sets.push(`book_id = $${values.length}`);
+  }
+  try {
+    const { rows } = await db.query<Transaction>(
+      `UPDATE transactions t SET ${sets.join(', ')} WHERE t.id = $1 AND t.user_id = $2 RETURNING ${columns('t')}`,
+      values,
+    );
+    if (!rows[0]) throw new NotFound();
+    return rows[0];
+  } catch (err) {
+    throw translateWriteError(err, changes.book);
+  }
 }
 
 export async function deleteTransaction(db: Db, userId: string, id: string): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM transactions WHERE id = $1 AND user_id = $2', [id, userId]);
   if (!rowCount) throw new NotFound();
-}
-
-/** One page and the total count in a single round trip (count(*) OVER () runs before LIMIT). */
-export async function listTransactions(
-  db: Db,
-  userId: string,
-  { page, page_size }: ListQuery,
-): Promise<{ count: number; rows: Transaction[] }> {
-  const { rows } = await db.query<Transaction & { total: string }>(
-    `SELECT ${COLUMNS}, count(*) OVER () AS total FROM transactions
-     WHERE user_id = $1
-     ORDER BY date DESC, created_at DESC, id DESC
-     LIMIT $2 OFFSET $3`,
-    [userId, page_size, (page - 1) * page_size],
-  );
-  const count = rows[0] ? Number(rows[0].total) : 0;
-  return { count, rows: rows.map(({ total: _total, ...row }) => row) };
 }

@@ -1,12 +1,21 @@
 import { z } from 'zod';
-import { amount } from '../money.js';
-import { choice, dateString, object, text } from '../validation.js';
+import { pageFields } from '../http/pagination.js';
+import { isUuid } from '../ids.js';
+import { amount, normaliseAmount } from '../money.js';
+import { choice, dateString, isCalendarDate, object, text, typeError } from '../validation.js';
 
 export const TYPES = ['income', 'expense'] as const;
 export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] as const;
 
 /** Read-only fields an old client may echo back in PUT/PATCH; DRF ignores them, so do we. */
-const READ_ONLY = ['id', 'created_at', 'updated_at', 'user'] as const;
+const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after'] as const;
+
+/** A book id; whether it is one of the user's books is checked in SQL (400 if not). */
+export const bookId = () =>
+  z
+    .string({ error: typeError('Not a valid string.') })
+    .refine(isUuid, { error: (iss) => `“${String(iss.input)}” is not a valid UUID.` })
+    .transform((id) => id.toLowerCase());
 
 const fields = {
   type: choice(TYPES),
@@ -26,12 +35,14 @@ export const createBody = object(
     description: fields.description.default(''),
     date: fields.date.optional(),
     payment_mode: fields.payment_mode.default('cash'),
+    /** Omitted by old clients: the user's default book. */
+    book: bookId().optional(),
   },
   READ_ONLY,
 );
 
-/** PUT: every writable field required. */
-export const replaceBody = object(fields, READ_ONLY);
+/** PUT: every writable field required, except `book` (old clients do not know it: unchanged). */
+export const replaceBody = object({ ...fields, book: bookId().optional() }, READ_ONLY);
 
 /** PATCH: any subset. */
 export const patchBody = object(
@@ -42,6 +53,7 @@ export const patchBody = object(
     description: fields.description.optional(),
     date: fields.date.optional(),
     payment_mode: fields.payment_mode.optional(),
+    book: bookId().optional(),
   },
   READ_ONLY,
 );
@@ -49,21 +61,85 @@ export const patchBody = object(
 export type CreateInput = z.output<typeof createBody>;
 export type PatchInput = z.output<typeof patchBody>;
 
-const positiveInt = (name: string) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, `${name} must be a positive integer.`)
-    .transform(Number)
-    .refine((n) => n >= 1, `${name} must be a positive integer.`);
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/pagination.js';
 
-export const MAX_PAGE_SIZE = 500;
-export const DEFAULT_PAGE_SIZE = 50;
+/** `ordering` fields; each may be prefixed with `-` for descending. */
+export const ORDERING_FIELDS = ['date', 'amount', 'created_at'] as const;
+export type OrderingField = (typeof ORDERING_FIELDS)[number];
+export interface OrderTerm {
+  field: OrderingField;
+  descending: boolean;
+}
+export const DEFAULT_ORDERING: OrderTerm[] = [
+  { field: 'date', descending: true },
+  { field: 'created_at', descending: true },
+];
 
-export const listQuery = z.looseObject({
-  page: positiveInt('page').optional().transform((p) => p ?? 1),
-  page_size: positiveInt('page_size')
-    .refine((n) => n <= MAX_PAGE_SIZE, `page_size must be at most ${MAX_PAGE_SIZE}.`)
-    .optional()
-    .transform((n) => n ?? DEFAULT_PAGE_SIZE),
+const ordering = z.string().transform((raw, ctx) => {
+  const terms: OrderTerm[] = [];
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const descending = part.startsWith('-');
+    const field = descending ? part.slice(1) : part;
+    if (!(ORDERING_FIELDS as readonly string[]).includes(field)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `Invalid ordering "${part}". Use ${ORDERING_FIELDS.join(', ')}, each optionally prefixed with "-".`,
+      });
+      return z.NEVER;
+    }
+    if (terms.some((t) => t.field === field)) continue;
+    terms.push({ field: field as OrderingField, descending });
+  }
+  return terms;
 });
+
+const filterDate = () => z.string().refine(isCalendarDate, 'Enter a valid date.');
+
+const filterAmount = () =>
+  z.string().transform((raw, ctx) => {
+    const result = normaliseAmount(raw);
+    if ('error' in result) {
+      ctx.addIssue({ code: 'custom', message: 'Enter a number.' });
+      return z.NEVER;
+    }
+    return result.value;
+  });
+
+const filterChoice = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (iss) => `Select a valid choice. ${String(iss.input)} is not one of the available choices.` });
+
+/**
+ * The filters of GET /api/transactions/ (also summary/ and export/). Unknown parameters are
+ * ignored, as DRF does; a bad value of a known one is a 400 naming it.
+ */
+const filterShape = {
+  book: bookId().optional(),
+  type: filterChoice(TYPES).optional(),
+  category: z.string().max(100, 'Ensure this value has at most 100 characters.').optional(),
+  payment_mode: filterChoice(PAYMENT_MODES).optional(),
+  date_from: filterDate().optional(),
+  date_to: filterDate().optional(),
+  min_amount: filterAmount().optional(),
+  max_amount: filterAmount().optional(),
+  search: z.string().max(200, 'Ensure this value has at most 200 characters.').optional(),
+};
+
+const filterFields = {
+  ...filterShape,
+  ordering: ordering.optional().transform((o) => o ?? DEFAULT_ORDERING),
+};
+
+/** django-filter skips a filter given an empty value (`?type=`); so do we. */
+const dropEmptyFilters = (input: unknown) =>
+  input && typeof input === 'object'
+    ? Object.fromEntries(Object.entries(input).filter(([k, v]) => !(k in filterFields && v === '')))
+    : input;
+
+export const filtersQuery = z.preprocess(dropEmptyFilters, z.looseObject(filterFields));
+export type Filters = z.output<typeof filtersQuery>;
+
+export const listQuery = z.preprocess(dropEmptyFilters, z.looseObject({
+  ...filterFields,
+  ...pageFields,
+}));
 export type ListQuery = z.output<typeof listQuery>;

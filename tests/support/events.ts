@@ -78,14 +78,11 @@ export interface Reply {
   raw: string | undefined;
 }
 
-/** Invokes a handler as Lambda would and parses its JSON reply. */
+/** Invokes a handler as Lambda would and parses its reply when it is JSON (`raw` is the text). */
 export async function invoke(handler: unknown, input: EventInput = {}, timeoutMs?: number): Promise<Reply> {
   const result = await (handler as Handler)(apiEvent(input), lambdaContext(timeoutMs));
   const raw = result.body;
-  return {
-    status: result.statusCode ?? 0,
-    headers: (result.headers ?? {}) as Record<string, string>,
-    body: raw ? JSON.parse(raw) : undefined,
-    raw,
-  };
+  const headers = (result.headers ?? {}) as Record<string, string>;
+  const isJson = /json/.test(headers['Content-Type'] ?? 'application/json');
+  return { status: result.statusCode ?? 0, headers, body: raw && isJson ? JSON.parse(raw) : undefined, raw };
 }

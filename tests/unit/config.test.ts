@@ -37,6 +37,14 @@ describe('loadConfig', () => {
       });
       expect(config.http).toEqual({ maxBodyBytes: 64 * 1024, timeoutEarlyMs: 1_000 });
       expect(config.logLevel).toBe('info');
+      expect(config.defaultCurrency).toBe('INR');
+    });
+
+    it('reads DEFAULT_CURRENCY as an upper-cased ISO 4217 code and refuses others', () => {
+      expect(loadConfig({ ...base, DEFAULT_CURRENCY: 'eur' }).defaultCurrency).toBe('EUR');
+      expect(configError({ ...base, DEFAULT_CURRENCY: 'EURO' }).message).toContain(
+        'DEFAULT_CURRENCY must be an ISO 4217 currency code such as INR, USD or EUR',
+      );
     });
 
     it('reads JWT_ROTATE_REFRESH_TOKENS as a boolean', () => {

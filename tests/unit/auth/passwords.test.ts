@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from '../../../lib/auth/passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from '../../../lib/auth/passwords.js';
 
 describe('hashPassword', () => {
   it('stores scrypt parameters, salt and hash, never the password', async () => {
@@ -42,5 +42,44 @@ describe('verifyPassword', () => {
     ['parameters beyond the memory limit', `scrypt$1048576$64$1$c2FsdA==$${Buffer.alloc(32).toString('base64')}`],
   ])('returns false for a malformed stored hash (%s) without throwing', async (_, stored) => {
     await expect(verifyPassword('anything', stored)).resolves.toBe(false);
+  });
+});
+
+// Vectors computed with Python's hashlib.pbkdf2_hmac, as Django's PBKDF2PasswordHasher does.
+const DJANGO = 'pbkdf2_sha256$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=';
+const DJANGO_260K = 'pbkdf2_sha256$260000$Xb3lDJQHc6mR$Fdy6rYHb/oiqnU6bzF88UZ1gKQsuJhd5AnQKBuQZVtg=';
+
+describe('verifyPassword with a Django pbkdf2_sha256 hash', () => {
+  it('accepts the right password, unicode included', async () => {
+    expect(await verifyPassword('lètmein', DJANGO)).toBe(true);
+    expect(await verifyPassword('correct-horse-battery', DJANGO_260K)).toBe(true);
+  });
+
+  it('refuses a wrong password', async () => {
+    expect(await verifyPassword('letmein', DJANGO)).toBe(false);
+  });
+
+  it.each([
+    'pbkdf2_sha256$',
+    'pbkdf2_sha256$abc$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    'pbkdf2_sha256$0$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    'pbkdf2_sha256$-5$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    'pbkdf2_sha256$99999999999$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    'pbkdf2_sha256$1000$$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    'pbkdf2_sha256$1000$seasalt$',
+    'pbkdf2_sha256$1000$seasalt$not base64!',
+    'pbkdf2_sha256$1000$seasalt$c2hvcnQ=',
+    'pbkdf2_sha256$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=$extra',
+    'pbkdf2_sha1$1000$seasalt$JgZryXe2Ga8ysg6XbzkLpTdyPQrHqsinbL9BnnhgX4A=',
+    '!unusable-django-password',
+  ])('treats the malformed or unsupported hash %j as no match, without throwing', async (stored) => {
+    await expect(verifyPassword('lètmein', stored)).resolves.toBe(false);
+  });
+});
+
+describe('needsRehash', () => {
+  it('is true for legacy hashes only', async () => {
+    expect(needsRehash(DJANGO)).toBe(true);
+    expect(needsRehash(await hashPassword('x'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBody, listQuery, patchBody, replaceBody } from '../../../lib/transactions/schema.js';
+import { createBody, DEFAULT_ORDERING, filtersQuery, listQuery, patchBody, replaceBody } from '../../../lib/transactions/schema.js';
 import { fieldErrors } from '../../../lib/validation.js';
 import type { z } from 'zod';
 
@@ -146,11 +146,11 @@ describe('patchBody', () => {
 
 describe('listQuery', () => {
   it('defaults to page 1 of 50', () => {
-    expect(listQuery.parse({})).toEqual({ page: 1, page_size: 50 });
+    expect(listQuery.parse({})).toEqual({ page: 1, page_size: 50, ordering: DEFAULT_ORDERING });
   });
 
   it('parses page and page_size as numbers', () => {
-    expect(listQuery.parse({ page: '3', page_size: '20' })).toEqual({ page: 3, page_size: 20 });
+    expect(listQuery.parse({ page: '3', page_size: '20' })).toEqual({ page: 3, page_size: 20, ordering: DEFAULT_ORDERING });
   });
 
   it('accepts a page_size of 500 and rejects 501', () => {
@@ -167,11 +167,65 @@ describe('listQuery', () => {
   });
 
   it('passes other query parameters through for the filters', () => {
-    expect(listQuery.parse({ type: 'income', category: 'Food' })).toEqual({
+    expect(listQuery.parse({ type: 'income', category: 'Food', colour: 'red' })).toEqual({
       type: 'income',
       category: 'Food',
+      colour: 'red',
+      ordering: DEFAULT_ORDERING,
       page: 1,
       page_size: 50,
     });
+  });
+});
+
+describe('filtersQuery', () => {
+  it('parses every filter, normalising amounts and the book id', () => {
+    const book = '5F1C1A0E-0000-4000-8000-000000000000';
+    expect(
+      filtersQuery.parse({
+        book,
+        type: 'expense',
+        category: 'Food',
+        payment_mode: 'upi',
+        date_from: '2026-01-01',
+        date_to: '2026-01-31',
+        min_amount: '5',
+        max_amount: '10.5',
+        search: 'lunch',
+        ordering: '-amount,date',
+      }),
+    ).toEqual({
+      book: book.toLowerCase(),
+      type: 'expense',
+      category: 'Food',
+      payment_mode: 'upi',
+      date_from: '2026-01-01',
+      date_to: '2026-01-31',
+      min_amount: '5.00',
+      max_amount: '10.50',
+      search: 'lunch',
+      ordering: [
+        { field: 'amount', descending: true },
+        { field: 'date', descending: false },
+      ],
+    });
+  });
+
+  it('skips filters given an empty value, as django-filter does', () => {
+    expect(filtersQuery.parse({ type: '', search: '', ordering: '' })).toEqual({ ordering: DEFAULT_ORDERING });
+  });
+
+  it.each([
+    ['book', 'abc', '“abc” is not a valid UUID.'],
+    ['type', 'gift', 'Select a valid choice. gift is not one of the available choices.'],
+    ['payment_mode', 'gold', 'Select a valid choice. gold is not one of the available choices.'],
+    ['date_from', '2026-02-30', 'Enter a valid date.'],
+    ['date_to', 'today', 'Enter a valid date.'],
+    ['min_amount', 'ten', 'Enter a number.'],
+    ['max_amount', '1.005', 'Enter a number.'],
+    ['ordering', 'name', 'Invalid ordering "name". Use date, amount, created_at, each optionally prefixed with "-".'],
+    ['ordering', 'date,-id', 'Invalid ordering "-id". Use date, amount, created_at, each optionally prefixed with "-".'],
+  ])('answers a bad %s=%j with a 400 naming the parameter', (name, value, message) => {
+    expect(errors(filtersQuery, { [name]: value })).toEqual({ [name]: [message] });
   });
 });

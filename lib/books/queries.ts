@@ -1,0 +1,119 @@
+import { errorCode, type Db } from '../db.js';
+import { Conflict, InvalidToken, NotFound } from '../errors.js';
+import type { SaveAs } from '../http/idempotent.js';
+import { withSavedResponse } from '../idempotency.js';
+import { isoTimestamp, money, signedAmount } from '../sql.js';
+import type { CreateBookInput, PatchBookInput } from './schema.js';
+
+// Data access for books, each statement scoped to the user. A book's balance is the sum of its
+// transactions (income minus expense), read index-only from transactions_book_ledger_idx.
+
+export interface Book {
+  id: string;
+  name: string;
+  currency: string;
+  is_default: boolean;
+  created_at: string;
+  balance: string;
+}
+
+const columns = (b: string) => `${b}.id, ${b}.name, ${b}.currency, ${b}.is_default,
+  ${isoTimestamp(`${b}.created_at`)} AS created_at,
+  (SELECT ${money(`sum(${signedAmount('t')})`)} FROM transactions t WHERE t.book_id = ${b}.id) AS balance`;
+
+export async function insertBook(
+  db: Db,
+  userId: string,
+  input: CreateBookInput & { currency: string },
+  save?: SaveAs,
+): Promise<Book> {
+  const insert = {
+    text: `INSERT INTO books AS b (user_id, name, currency) VALUES ($1, $2, $3)
+       RETURNING b.id, b.name, b.currency, b.is_default, ${isoTimestamp('b.created_at')} AS created_at, '0.00' AS balance`,
+    values: [userId, input.name, input.currency],
+  };
+  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
+  try {
+    const { rows } = await db.query<Book>(text, values);
+    return rows[0]!;
+  } catch (err) {
+    if (errorCode(err) === '23503') throw new InvalidToken('User not found', { cause: err });
+    throw err;
+  }
+}
+
+export async function findBook(db: Db, userId: string, id: string): Promise<Book> {
+  const { rows } = await db.query<Book>(`SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2`, [id, userId]);
+  if (!rows[0]) throw new NotFound();
+  return rows[0];
+}
+
+/** Oldest first (the default book, created with the account, comes first). */
+export async function listBooks(
+  db: Db,
+  userId: string,
+  { page, page_size }: { page: number; page_size: number },
+): Promise<{ count: number; rows: Book[] }> {
+  const { rows } = await db.query<Book & { total: string }>(
+    `SELECT ${columns('b')}, count(*) OVER () AS total FROM books b WHERE b.user_id = $1
+     ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3`,
+    [userId, page_size, (page - 1) * page_size],
+  );
+  const count = rows[0] ? Number(rows[0].total) : 0;
+  return { count, rows: rows.map(({ total: _total, ...row }) => row) };
+}
+
+export async function updateBook(db: Db, userId: string, id: string, changes: PatchBookInput): Promise<Book> {
+  const values: unknown[] = [id, userId];
+  const sets: string[] = [];
+  for (const column of ['name', 'currency'] as const) {
+    if (changes[column] === undefined) continue;
+    values.push(changes[column]);
+    sets.push(`${column} = $${values.length}`);
+  }
+  // An empty PATCH still answers the book (and 404s another user's).
+  const { rows } = await db.query<Book>(
+    sets.length
+      ? `UPDATE books b SET ${sets.join(', ')} WHERE b.id = $1 AND b.user_id = $2 RETURNING ${columns('b')}`
+      : `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2`,
+    values,
+  );
+  if (!rows[0]) throw new NotFound();
+  return rows[0];
+}
+
+/**
+ * One statement: finds the book, and deletes it when it is empty — or, with `force`, together
+ * with its transactions. The default book (where old clients' transactions go) is never deleted.
+ * A transaction inserted concurrently makes the foreign key refuse the delete (409, not data loss).
+ */
+export async function deleteBook(db: Db, userId: string, id: string, force: boolean): Promise<void> {
+  let rows: Array<{ is_default: boolean; has_transactions: boolean; deleted: boolean }>;
+  try {
+    ({ rows } = await db.query(
+      `WITH target AS (
+         SELECT b.id, b.is_default, EXISTS (SELECT 1 FROM transactions t WHERE t.book_id = b.id) AS has_transactions
+         FROM books b WHERE b.id = $1 AND b.user_id = $2
+       ), allowed AS (
+         SELECT id FROM target WHERE NOT is_default AND ($3 OR NOT has_transactions)
+       ), gone_transactions AS (
+         DELETE FROM transactions t USING allowed WHERE t.book_id = allowed.id AND t.user_id = $2
+       ), gone AS (
+         DELETE FROM books b USING allowed WHERE b.id = allowed.id AND b.user_id = $2 RETURNING b.id
+       )
+       SELECT target.is_default, target.has_transactions, EXISTS (SELECT 1 FROM gone) AS deleted FROM target`,
+      [id, userId, force],
+    ));
+  } catch (err) {
+    if (errorCode(err) === '23503') throw bookNotEmpty();
+    throw err;
+  }
+  const row = rows[0];
+  if (!row) throw new NotFound();
+  if (row.deleted) return;
+  if (row.is_default) throw new Conflict('The default book cannot be deleted.');
+  throw bookNotEmpty();
+}
+
+const bookNotEmpty = () =>
+  new Conflict('This book still has transactions. Move or delete them first, or delete with ?force=true.');

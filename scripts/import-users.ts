@@ -1,0 +1,36 @@
+// `npm run import-users -- auth_user.csv`: loads users exported from the old Django backend
+// (username, email, password, date_joined, is_active) into DATABASE_URL (or
+// MIGRATE_DATABASE_URL), each with a default book in DEFAULT_CURRENCY. Idempotent: users that
+// already exist (by username) are left alone, so the import can be re-run after a failure.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { importUsers, parseDjangoUsers } from '../lib/auth/import.js';
+import type { Db } from '../lib/db.js';
+import { isCurrencyCode } from '../lib/currency.js';
+
+const BATCH = 1_000;
+
+const file = process.argv[2];
+const url = process.env.MIGRATE_DATABASE_URL ?? process.env.DATABASE_URL;
+const currency = (process.env.DEFAULT_CURRENCY || 'INR').toUpperCase();
+if (!file || !url) {
+  console.error('Usage: DATABASE_URL=postgres://... npm run import-users -- auth_user.csv');
+  process.exit(2);
+}
+if (!isCurrencyCode(currency)) {
+  console.error('DEFAULT_CURRENCY must be an ISO 4217 currency code');
+  process.exit(2);
+}
+
+const users = parseDjangoUsers(readFileSync(file, 'utf8'));
+const client = new pg.Client({ connectionString: url, application_name: 'cashbook-import-users' });
+await client.connect();
+try {
+  let created = 0;
+  for (let i = 0; i < users.length; i += BATCH) {
+    created += await importUsers(client as unknown as Db, users.slice(i, i + BATCH), currency);
+  }
+  console.log(`[import-users] ${users.length} rows read, ${created} users created, ${users.length - created} already present`);
+} finally {
+  await client.end();
+}

@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { handler as listBooks } from '../../../functions/list-books.js';
+import { handler as obtainToken } from '../../../functions/obtain-token.js';
+import { importUsers, parseDjangoUsers } from '../../../lib/auth/import.js';
+import { withConnection } from '../../../lib/db.js';
+import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
+import { invoke } from '../../support/events.js';
+
+// Users imported from the old Django backend log in with their old passwords, which are
+// upgraded to scrypt on the way.
+
+const DJANGO_260K = 'pbkdf2_sha256$260000$Xb3lDJQHc6mR$Fdy6rYHb/oiqnU6bzF88UZ1gKQsuJhd5AnQKBuQZVtg=';
+const PASSWORD = 'correct-horse-battery';
+
+const CSV = [
+  'id,password,last_login,is_superuser,username,first_name,last_name,email,is_staff,is_active,date_joined',
+  `1,${DJANGO_260K},,f,olduser,,,old@example.com,f,t,2021-03-04 05:06:07.123456+00`,
+  `2,pbkdf2_sha256$260000$salt$broken,,f,"broken, user",,,,f,True,2021-03-04 05:06:07+00`,
+  `3,${DJANGO_260K},,f,gone,,,,f,f,2020-01-01 00:00:00+00`,
+].join('\r\n');
+
+const login = (username: string, password = PASSWORD) =>
+  invoke(obtainToken, { method: 'POST', path: '/api/token/', body: { username, password } });
+
+async function hashOf(username: string): Promise<string | undefined> {
+  const [row] = await adminQuery<{ password_hash: string }>('SELECT password_hash FROM users WHERE username = $1', [username]);
+  return row?.password_hash;
+}
+
+describe('users imported from Django', () => {
+  beforeAll(async () => {
+    await resetData();
+    const created = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV), 'EUR'));
+    expect(created).toBe(3);
+  });
+  afterAll(() => expectNoAppConnections());
+
+  it('imports each user once, with date_joined, is_active and a default book', async () => {
+    const again = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV), 'EUR'));
+    expect(again).toBe(0);
+    const rows = await adminQuery<{ username: string; email: string; is_active: boolean; joined: string; books: string }>(
+      `SELECT u.username, u.email, u.is_active, u.date_joined::text AS joined,
+              (SELECT count(*) FROM books b WHERE b.user_id = u.id AND b.is_default AND b.currency = 'EUR') AS books
+       FROM users u ORDER BY u.username`,
+    );
+    expect(rows).toEqual([
+      { username: 'broken, user', email: '', is_active: true, joined: '2021-03-04 05:06:07+00', books: '1' },
+      { username: 'gone', email: '', is_active: false, joined: '2020-01-01 00:00:00+00', books: '1' },
+      { username: 'olduser', email: 'old@example.com', is_active: true, joined: '2021-03-04 05:06:07.123456+00', books: '1' },
+    ]);
+  });
+
+  it('logs in with the old password and re-hashes it to scrypt', async () => {
+    expect(await hashOf('olduser')).toBe(DJANGO_260K);
+    const res = await login('olduser');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ refresh: expect.any(String), access: expect.any(String) });
+    expect(await hashOf('olduser')).toMatch(/^scrypt\$/);
+    expect((await login('olduser')).status).toBe(200);
+    const books = await invoke(listBooks, { path: '/api/books/', token: res.body.access });
+    expect(books.body.results).toMatchObject([{ name: 'Cashbook', currency: 'EUR', is_default: true }]);
+  });
+
+  it('answers a wrong password like any other failed login, and keeps the old hash', async () => {
+    const user = { username: 'legacy2', email: '', password: DJANGO_260K, date_joined: '', is_active: true };
+    expect(await withConnection((db) => importUsers(db, [user], 'INR'))).toBe(1);
+    const wrong = await login('legacy2', 'wrong-password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toEqual({ detail: 'No active account found with the given credentials' });
+    expect(await hashOf('legacy2')).toBe(DJANGO_260K);
+  });
+
+  it('answers 401, never 500, for a malformed Django hash', async () => {
+    const res = await login('broken, user');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ detail: 'No active account found with the given credentials' });
+    expect(await hashOf('broken, user')).toBe('pbkdf2_sha256$260000$salt$broken');
+  });
+
+  it('refuses an inactive imported user and does not upgrade their hash', async () => {
+    expect((await login('gone')).status).toBe(401);
+    expect(await hashOf('gone')).toBe(DJANGO_260K);
+  });
+
+  it('imports from a CSV file with `npm run import-users`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cashbook-import-'));
+    const file = join(dir, 'auth_user.csv');
+    writeFileSync(file, `username,email,password,date_joined,is_active\nfromscript,s@example.com,${DJANGO_260K},2022-01-01 00:00:00+00,1\n`);
+    const run = () =>
+      promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-users.ts', file], {
+        env: { ...process.env, DATABASE_URL: inject('adminUrl'), DEFAULT_CURRENCY: 'usd' },
+      });
+    expect((await run()).stdout).toContain('1 rows read, 1 users created, 0 already present');
+    expect((await run()).stdout).toContain('1 rows read, 0 users created, 1 already present');
+    expect((await login('fromscript')).status).toBe(200);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { csvLine, neutralise, parseCsv, quote } from '../../lib/csv.js';
+
+describe('csv', () => {
+  it('quotes only fields that need it, doubling quotes (RFC 4180)', () => {
+    expect(quote('plain')).toBe('plain');
+    expect(quote('a,b')).toBe('"a,b"');
+    expect(quote('say "hi"')).toBe('"say ""hi"""');
+    expect(quote('two\nlines')).toBe('"two\nlines"');
+    expect(quote('cr\rhere')).toBe('"cr\rhere"');
+    expect(quote('café ✓')).toBe('café ✓');
+  });
+
+  it.each(['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx'])('neutralises the formula-looking text %j', (text) => {
+    expect(neutralise(text)).toBe(`'${text}`);
+  });
+
+  it('leaves other text alone', () => {
+    expect(neutralise('lunch = 5')).toBe('lunch = 5');
+    expect(neutralise('')).toBe('');
+  });
+
+  it('writes lines with CRLF and neutralises text cells only', () => {
+    expect(csvLine([{ value: '-5.00' }, { value: '-5', text: true }, { value: 'a,"b"', text: true }])).toBe(`-5.00,'-5,"a,""b"""\r\n`);
+  });
+
+  it('parses what it writes, and LF-only files, BOM and a missing final newline', () => {
+    const rows = [['id', 'text'], ['1', 'a,"b"\r\nc'], ['2', '']];
+    const text = rows.map((r) => csvLine(r.map((value) => ({ value })))).join('');
+    expect(parseCsv(text)).toEqual(rows);
+    expect(parseCsv('\ufeffa,b\n1,2')).toEqual([['a', 'b'], ['1', '2']]);
+  });
+});
