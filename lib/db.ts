@@ -156,7 +156,8 @@ async function connect(
   const startedAt = Date.now();
   const deadline = opts.deadline ?? startedAt + DEFAULT_CONNECT_BUDGET_MS;
   const settings = { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs };
-  const first = Math.min(backoff.firstDelay(), Math.max(0, deadline - Date.now() - 50));
+  const waits = backoff.start(settings);
+  const first = Math.min(waits.firstDelay(), Math.max(0, deadline - Date.now() - 50));
   if (first > 0) await sleepUnlessAborted(first, opts.signal);
   let outageRetries = 0;
   for (;;) {
@@ -187,8 +188,7 @@ async function connect(
       // jittered retries. Either way one last attempt still fits before the deadline.
       const delay =
         isContention(err)
-          ? backoff.refused(
-              settings,
+          ? waits.refused(
               (Date.now() - startedAt) / Math.max(1, deadline - startedAt),
               performance.now() - attemptStarted,
             )

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCsv } from '../../lib/csv.js';
 import { expectNoAppConnections, resetData } from '../support/db.js';
-import { startOffline, type Offline } from '../support/offline.js';
+import { startOffline, type Offline } from '../../scripts/lib/offline.js';
 
 // Books, filters, summary, CSV export and Idempotency-Key through serverless-offline.
 
