@@ -6,18 +6,16 @@
 // that restarts from a tiny base on every request floods a full server with refusals. This
 // backoff keeps, per container (module state survives between warm invocations), a learned
 // retry interval:
-//   - within a request the interval doubles on each refusal, starting from what the container
-//     learned, never below about one measured connection hold time, and never below the time
-//     the refused attempt itself took (a slow refusal means the server is busy forking for
-//     other refused clients);
-//   - the container remembers the largest interval its requests needed and relaxes it (x0.7)
-//     on every success, so warm containers start near the right pace instead of from zero;
+//   - the interval doubles on each refusal (at most once per interval, so concurrent requests
+//     in one module do not compound), starting from about one measured connection hold time,
+//     and never below the time the refused attempt itself took (a slow refusal means the
+//     server is busy forking for other refused clients); it relaxes (x0.7) on every success:
+//     it settles where about one attempt in three is refused (2^p = 0.7^-(1-p), p ~ 1/3);
+//   - warm containers keep it between invocations, so they start near the right pace;
 //   - once a container has seen contention, even a request's first attempt waits a random part
 //     of the learned interval, so warm containers do not stampede a freed slot;
 //   - older requests retry sooner (aging), which keeps waiting fair and the tail inside the
 //     deadline; full jitter spreads containers apart; the caller bounds every wait.
-// Concurrent requests in one module (tests, serverless-offline --useInProcess) do not compound
-// each other's increases: each request doubles its own interval.
 
 export interface BackoffSettings {
   /** Floor of the learned interval (ms). */
@@ -36,12 +34,25 @@ export class ConnectBackoff {
   learnedMs = 0;
   /** Smoothed time one request keeps a slot (connect + SQL + close). */
   holdMs = 20;
+  private lastIncrease = -Infinity;
 
-  constructor(private readonly random = Math.random) {}
+  constructor(
+    private readonly random = Math.random,
+    private readonly now = () => performance.now(),
+  ) {}
 
   /** Starts one request's sequence of attempts. */
   start(settings: BackoffSettings): RequestBackoff {
     return new RequestBackoff(this, settings, this.random);
+  }
+
+  /** Doubles the learned interval, at most once per interval (concurrent refusals count once). */
+  grow({ baseMs, maxMs }: BackoffSettings, attemptMs: number): void {
+    const now = this.now();
+    if (this.learnedMs > 0 && now - this.lastIncrease < this.learnedMs / 2) return;
+    this.lastIncrease = now;
+    const grown = this.learnedMs > 0 ? this.learnedMs * INCREASE : this.holdMs;
+    this.learnedMs = Math.min(maxMs, Math.max(baseMs, grown, this.holdMs / 2, attemptMs));
   }
 
   /** Called once a request got its connection and is done with it. */
@@ -54,15 +65,11 @@ export class ConnectBackoff {
 }
 
 export class RequestBackoff {
-  private intervalMs: number;
-
   constructor(
     private readonly container: ConnectBackoff,
     private readonly settings: BackoffSettings,
     private readonly random: () => number,
-  ) {
-    this.intervalMs = container.learnedMs;
-  }
+  ) {}
 
   /** Wait before the first attempt: none until the container has seen contention. */
   firstDelay(): number {
@@ -73,13 +80,12 @@ export class RequestBackoff {
   /**
    * Called after a refusal; returns the wait before the next attempt. `age` (0..1) is the part
    * of its deadline the request has already spent; `attemptMs` how long the refusal took.
+   * The wait does not grow with the request's own refusals (that would make waiting LIFO):
+   * it follows the container's learned interval and shrinks as the request ages.
    */
   refused(age = 0, attemptMs = 0): number {
-    const { baseMs, maxMs } = this.settings;
-    const grown = this.intervalMs > 0 ? this.intervalMs * INCREASE : this.container.holdMs;
-    this.intervalMs = Math.min(maxMs, Math.max(baseMs, grown, this.container.holdMs / 2, attemptMs));
-    this.container.learnedMs = Math.max(this.container.learnedMs, this.intervalMs);
+    this.container.grow(this.settings, attemptMs);
     const priority = 1 - AGING * Math.min(1, Math.max(0, age));
-    return Math.max(1, Math.round(this.intervalMs * (0.5 + this.random()) * priority));
+    return Math.max(1, Math.round(this.container.learnedMs * (0.5 + this.random()) * priority));
   }
 }

@@ -154,11 +154,12 @@ async function main() {
        SELECT 'bench' || i, $1 FROM generate_series(1, $2) i RETURNING id, username`,
       [hash, clients],
     );
+    await admin.query(`INSERT INTO books (user_id, name, currency, is_default) SELECT id, 'Cashbook', 'INR', true FROM users`);
     await admin.query(
-      `INSERT INTO transactions (user_id, type, amount, category, date)
-       SELECT u.id, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'seed',
+      `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
+       SELECT u.id, b.id, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'seed',
               DATE '2026-01-01' + (i % 300)
-       FROM users u, generate_series(1, 100) i`,
+       FROM users u JOIN books b ON b.user_id = u.id, generate_series(1, 100) i`,
     );
     await admin.query('ANALYZE');
     await admin.end();
