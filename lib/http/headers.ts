@@ -21,7 +21,7 @@ export function cors(config: Pick<Config, 'corsOrigins'>) {
 }
 
 /** Content-Security-Policy directives for HTML responses (the docs page); JSON needs none. */
-export type Csp = Record<string, string>;
+export type Csp = Record<string, string | false>;
 
 export function securityHeaders(csp?: Csp) {
   // Reporting-Endpoints would be sent empty: there is no report collector.
