@@ -38,6 +38,7 @@ export function docsPage(rawPath: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Cashbook API — documentation</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${base}swagger-ui.css">
 </head>
 <body data-spec="${spec}">

@@ -54,7 +54,7 @@ describe('docs, CORS and headers through serverless-offline', () => {
   it('serves the OpenAPI document', async () => {
     const res = await fetch(`${api.baseUrl}/api/openapi.json`);
     expect(res.status).toBe(200);
-    expect((await res.json()).openapi).toBe('3.1.0');
+    expect(((await res.json()) as { openapi: string }).openapi).toBe('3.1.0');
   });
 
   (hasChromium ? it : it.skip)('shows every endpoint on the docs page in headless Chromium', async () => {
@@ -74,6 +74,7 @@ describe('docs, CORS and headers through serverless-offline', () => {
       page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('requestfailed', (r) => problems.push(`${r.url()} ${r.failure()?.errorText}`));
+      page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
       const res = await page.goto(`${api.baseUrl}/api/docs/`);
       expect(res?.status()).toBe(200);
       await page.waitForSelector('.opblock', { timeout: 20_000 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as obtainToken } from '../../../functions/obtain-token.js';
 import { handler as register } from '../../../functions/register.js';
+import { login as loginDirect } from '../../../lib/auth/accounts.js';
+import { newStats } from '../../../lib/db.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
 
@@ -81,5 +83,25 @@ describe('login brute-force limit', () => {
   it('does not write anything for a first-time successful login', async () => {
     expect((await login('carol', PASSWORD)).status).toBe(200);
     expect(await adminQuery('SELECT 1 FROM login_failures')).toHaveLength(0);
+  });
+
+  it('uses one connection for the lookup and one short one per failure, never one across the hash', async () => {
+    const attempt = async (username: string, password: string) => {
+      const stats = newStats();
+      const started = performance.now();
+      const ok = await loginDirect({ username, password }, { stats }).then(() => true, () => false);
+      return { ok, stats, totalMs: performance.now() - started };
+    };
+    const failure = await attempt('carol', 'wrong-password');
+    expect(failure.ok).toBe(false);
+    expect(failure.stats.connectAttempts).toBe(2);
+    // The scrypt check runs between the two connections, so they are held for less than the whole.
+    expect(failure.stats.heldMs).toBeLessThan(failure.totalMs);
+    const unknown = await attempt('nobody-at-all', 'wrong-password');
+    expect(unknown.stats.connectAttempts).toBe(2);
+    const reset = await attempt('carol', PASSWORD);
+    expect(reset).toMatchObject({ ok: true, stats: { connectAttempts: 2 } });
+    const plain = await attempt('carol', PASSWORD);
+    expect(plain).toMatchObject({ ok: true, stats: { connectAttempts: 1 } });
   });
 });
