@@ -27,7 +27,11 @@ export interface BackoffSettings {
 const INCREASE = 2;
 const DECREASE = 0.7;
 const HOLD_SMOOTHING = 0.2;
-const AGING = 0.8;
+/** A fresh request waits twice the learned interval; the wait shrinks with the square of its age. */
+const AGING = 2;
+const MIN_PRIORITY = 0.05;
+/** Near the deadline, try at least this many more times in the time left. */
+const URGENCY = 6;
 
 export class ConnectBackoff {
   /** Learned interval between attempts while the server is full; 0 = no contention seen. */
@@ -79,13 +83,17 @@ export class RequestBackoff {
 
   /**
    * Called after a refusal; returns the wait before the next attempt. `age` (0..1) is the part
-   * of its deadline the request has already spent; `attemptMs` how long the refusal took.
-   * The wait does not grow with the request's own refusals (that would make waiting LIFO):
-   * it follows the container's learned interval and shrinks as the request ages.
+   * of its deadline the request has already spent, `remainingMs` what is left of it, and
+   * `attemptMs` how long the refusal took. The wait does not grow with the request's own
+   * refusals (that would make waiting LIFO): it follows the container's learned interval,
+   * shrinks as the request ages, and near the deadline becomes a small part of the time left,
+   * so the oldest requests try most often and win most freed slots.
    */
-  refused(age = 0, attemptMs = 0): number {
+  refused(age = 0, attemptMs = 0, remainingMs = Infinity): number {
     this.container.grow(this.settings, attemptMs);
-    const priority = 1 - AGING * Math.min(1, Math.max(0, age));
-    return Math.max(1, Math.round(this.container.learnedMs * (0.5 + this.random()) * priority));
+    const young = 1 - Math.min(1, Math.max(0, age));
+    const priority = Math.max(MIN_PRIORITY, AGING * young * young);
+    const interval = Math.min(this.container.learnedMs * priority, this.settings.maxMs, remainingMs / URGENCY);
+    return Math.max(1, Math.round(interval * (0.5 + this.random())));
   }
 }

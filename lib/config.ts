@@ -47,6 +47,11 @@ const schema = z
     TIMEOUT_EARLY_MS: int(0, 30_000).default(1_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     DEFAULT_CURRENCY: currency.default('INR'),
+    METRICS_NAMESPACE: z.string().min(1).max(255).default('CashbookApi'),
+    METRICS_ENABLED: bool.optional(),
+    CORS_ORIGINS: z.string().optional(),
+    LOGIN_MAX_FAILURES: int(1, 1_000).default(5),
+    LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -92,6 +97,12 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** The currency of books created without one (registration, imports, POST /api/books/). */
   defaultCurrency: string;
+  functionName: string;
+  /** CloudWatch EMF metrics; off by default when LOG_LEVEL=silent (tests). */
+  metrics: { enabled: boolean; namespace: string };
+  /** Allowed CORS origins (exact, `*`, or `https://*.example.com`); empty: no CORS headers. */
+  corsOrigins: string[];
+  login: { maxFailures: number; windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -139,6 +150,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     http: { maxBodyBytes: env.MAX_BODY_BYTES, timeoutEarlyMs: env.TIMEOUT_EARLY_MS },
     logLevel: env.LOG_LEVEL,
     defaultCurrency: env.DEFAULT_CURRENCY,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    metrics: { enabled: env.METRICS_ENABLED ?? env.LOG_LEVEL !== 'silent', namespace: env.METRICS_NAMESPACE },
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    login: { maxFailures: env.LOGIN_MAX_FAILURES, windowSeconds: env.LOGIN_WINDOW_SECONDS },
   };
 }
 

@@ -191,6 +191,7 @@ async function connect(
           ? waits.refused(
               (Date.now() - startedAt) / Math.max(1, deadline - startedAt),
               performance.now() - attemptStarted,
+              timeLeft,
             )
           : Math.round(Math.min(OUTAGE_RETRY_MAX_MS, cfg.retryBaseMs * 2 ** ++outageRetries) * (0.5 + Math.random()));
       await sleepUnlessAborted(Math.min(delay, timeLeft - 10), opts.signal);

@@ -158,3 +158,18 @@ export class RequestTimeout extends DetailError {
     return { detail: this.detail, code: this.code };
   }
 }
+
+/** Too many failed logins for one username: DRF's throttle message, with Retry-After. */
+export class Throttled extends DetailError {
+  override readonly name = 'Throttled';
+  readonly status = 429;
+  readonly code = 'throttled';
+  constructor(retryAfterSeconds: number) {
+    const wait = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(`Request was throttled. Expected available in ${wait} second${wait === 1 ? '' : 's'}.`);
+    this.headers = { 'Retry-After': String(wait) };
+  }
+  override body() {
+    return { detail: this.detail, code: this.code };
+  }
+}

@@ -11,10 +11,15 @@ type Issue = { input?: unknown };
 export const typeError = (expected: string) => (iss: Issue) =>
   iss.input === undefined ? REQUIRED : iss.input === null ? 'This field may not be null.' : expected;
 
+/** DRF's ProhibitNullCharactersValidator: PostgreSQL text cannot hold U+0000 either. */
+export const NUL_MESSAGE = 'Null characters are not allowed.';
+export const hasNoNul = (value: string) => !value.includes('\u0000');
+
 export const text = (max: number) =>
   z
     .string({ error: typeError('Not a valid string.') })
-    .max(max, `Ensure this field has no more than ${max} characters.`);
+    .max(max, `Ensure this field has no more than ${max} characters.`)
+    .refine(hasNoNul, NUL_MESSAGE);
 
 export const choice = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, {
@@ -69,9 +74,11 @@ function describe(value: unknown): string {
 
 /** zod issues -> DRF's field error map. */
 export function fieldErrors(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
+  // A Map: client-chosen keys such as "toString" or "__proto__" must not meet Object.prototype.
+  const out = new Map<string, string[]>();
   const add = (key: string, message: string) => {
-    const list = (out[key] ??= []);
+    const list = out.get(key) ?? [];
+    out.set(key, list);
     if (!list.includes(message)) list.push(message);
   };
   for (const issue of error.issues) {
@@ -82,7 +89,7 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
     const key = issue.path.length > 0 ? String(issue.path[0]) : 'non_field_errors';
     add(key, issue.message);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Parses or throws a 400 ValidationError. */

@@ -282,7 +282,7 @@ async function httpScenario(
   let connectMs = 0;
   let heldMs = 0;
   const offline = await startOffline({ DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
-    if (!line.startsWith('{')) return;
+    if (!line.startsWith('{') || !line.includes('"db":')) return;
     try {
       const { db } = JSON.parse(line);
       attempts += db.connectAttempts;

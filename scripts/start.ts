@@ -37,6 +37,8 @@ function serve(url: string): ChildProcess {
     DATABASE_URL: url,
     JWT_SECRET: process.env.JWT_SECRET ?? persistentSecret(`${dataDir}/jwt-secret`),
     PORT: String(port),
+    // Powertools dev mode: each invocation's log line pretty-printed for reading in a terminal.
+    POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true',
   };
   const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local'], {
     cwd: root,

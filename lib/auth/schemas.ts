@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { object, typeError } from '../validation.js';
+import { hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 
 // Django's username and password rules, with its messages.
 
@@ -18,7 +18,8 @@ const anyPassword = () =>
   z
     .string({ error: typeError('Not a valid string.') })
     .min(1, 'This field may not be blank.')
-    .max(MAX_PASSWORD, `Ensure this field has no more than ${MAX_PASSWORD} characters.`);
+    .max(MAX_PASSWORD, `Ensure this field has no more than ${MAX_PASSWORD} characters.`)
+    .refine(hasNoNul, NUL_MESSAGE);
 
 export const newPassword = () =>
   anyPassword()
@@ -38,7 +39,7 @@ export const registerBody = object({
 export type RegisterInput = z.output<typeof registerBody>;
 
 export const tokenBody = object({
-  username: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.').max(150),
+  username: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.').max(150).refine(hasNoNul, NUL_MESSAGE),
   password: anyPassword(),
 });
 

@@ -1,5 +1,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { getConfig } from '../config.js';
@@ -8,7 +10,9 @@ import { RequestTimeout } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
-import { logInvocation } from './log.js';
+import { cors, securityHeaders, type Csp } from './headers.js';
+import { getLogger, logInvocation } from './log.js';
+import { getMetrics, recordInvocation } from './metrics.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
 
@@ -39,6 +43,8 @@ export interface ApiOptions<BS extends z.ZodType | undefined, QS extends z.ZodTy
   id?: boolean;
   /** Success status (default 200; 204 sends no body). */
   status?: number;
+  /** Content-Security-Policy for an HTML response (the docs page). */
+  csp?: Csp;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -79,22 +85,36 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
     return result instanceof HttpReply ? result.toResponse() : json(options.status ?? 200, result);
   };
 
-  return middy<Event, Response, Error, ApiContext>({
+  const logger = getLogger(config);
+  const metrics = config.metrics.enabled ? getMetrics(config) : undefined;
+  const done = (request: { context: ApiContext; error?: unknown } & Parameters<typeof logInvocation>[0]) => {
+    logInvocation(request, logger);
+    if (metrics) recordInvocation(metrics, request.context.stats, request.error);
+  };
+
+  // after/onError run bottom-up: the error becomes a response first, then CORS and security
+  // headers are added to it, then the metrics are flushed.
+  const stack = middy<Event, Response, Error, ApiContext>({
     timeoutEarlyInMillis: timeoutEarlyMs,
     timeoutEarlyResponse: () => {
       throw new RequestTimeout();
     },
-  })
+  });
+  if (metrics) stack.use(logMetrics(metrics));
+  return stack
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
+    .use(securityHeaders(options.csp))
+    .use(cors(config))
     .use({
       before: ({ context }) => {
         context.stats = newStats();
         context.startedAt = Date.now();
       },
-      after: (request) => logInvocation(request, config.logLevel),
+      after: done,
       onError: (request) => {
         request.response = errorResponse(request.error, request.context.awsRequestId);
-        logInvocation(request, config.logLevel);
+        done(request);
       },
     })
     .handler(handler);

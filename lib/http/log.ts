@@ -1,7 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Config } from '../config.js';
 import type { ConnectionStats } from '../db.js';
 import { AppError } from '../errors.js';
 
-type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export const SERVICE_NAME = 'cashbook-api';
 
 interface LoggedRequest {
   event: { routeKey?: string; requestContext?: { http?: { method?: string; path?: string } } };
@@ -10,22 +12,28 @@ interface LoggedRequest {
   error?: unknown;
 }
 
+let logger: Logger | undefined;
+
+/**
+ * One Powertools logger per container. JSON in Lambda; POWERTOOLS_DEV=true pretty-prints it
+ * locally. LOG_LEVEL=silent prints nothing (tests).
+ */
+export function getLogger(config: Pick<Config, 'logLevel'>): Logger {
+  logger ??= new Logger({ serviceName: SERVICE_NAME, logLevel: config.logLevel.toUpperCase() as 'INFO' });
+  return logger;
+}
+
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
- * One JSON line per invocation: route, status, duration and how the invocation used its
- * connection. No headers, bodies, tokens or passwords are ever logged.
+ * One line per invocation: route, status, duration and how the invocation used its
+ * connection. No headers, bodies, tokens or passwords are ever logged (event logging stays off).
  */
-export function logInvocation(request: LoggedRequest, level: Level): void {
-  if (level === 'silent') return;
+export function logInvocation(request: LoggedRequest, log: Logger): void {
   const status = request.response?.statusCode ?? 500;
-  if (level === 'warn' && status < 500) return;
-  if (level === 'error' && status < 500) return;
   const { stats, startedAt, awsRequestId, functionName } = request.context;
   const error = request.error;
   const line: Record<string, unknown> = {
-    level: status >= 500 ? 'error' : 'info',
-    msg: 'request',
     requestId: awsRequestId,
     function: functionName,
     route: request.event.routeKey,
@@ -40,8 +48,9 @@ export function logInvocation(request: LoggedRequest, level: Level): void {
   };
   if (error && !(error instanceof AppError && error.status < 500)) {
     const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
-    line.error = { name: e.name, message: e.message, code: e.code, cause: e.cause?.code ?? e.cause?.message };
+    line.failure = { name: e.name, message: e.message, code: e.code, cause: e.cause?.code ?? e.cause?.message };
     if (!(error instanceof AppError)) line.stack = e.stack;
   }
-  console.log(JSON.stringify(line));
+  if (status >= 500) log.error('request', line);
+  else log.info('request', line);
 }

