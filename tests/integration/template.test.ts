@@ -318,9 +318,13 @@ describe('the packaged bundles, run as Lambda would', () => {
       AWS_LAMBDA_FUNCTION_NAME: 'cashbook-api-dev-getHealth',
     }, apiEvent({ method: 'GET', path: '/api/health/' }));
     expect(response.statusCode).toBe(503);
-    expect(passwords).toHaveLength(1);
-    expect(passwords[0]).toMatch(/^localhost:\d+\/\?Action=connect&DBUser=cashbook_app&X-Amz-Algorithm=AWS4-HMAC-SHA256/);
-    expect(passwords[0]).toContain('AKIAFAKEBUNDLETEST01');
+    // Usually one attempt; on a slow machine the first (SDK still loading) may hit the connect
+    // timeout and be retried. Every password sent is a token, and 28P01 ends the retries.
+    expect(passwords.length).toBeGreaterThanOrEqual(1);
+    for (const password of passwords) {
+      expect(password).toMatch(/^localhost:\d+\/\?Action=connect&DBUser=cashbook_app&X-Amz-Algorithm=AWS4-HMAC-SHA256/);
+      expect(password).toContain('AKIAFAKEBUNDLETEST01');
+    }
   }, 20_000);
 
   it('verifyToken reads the JWT secret from SSM with the bundled client', async () => {
