@@ -226,7 +226,15 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
       [join(root, 'node_modules/serverless/bin/serverless.js'), 'print', '--stage', 'prod', '--region', 'eu-west-1', '--format', 'json'],
       { cwd: root, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
     );
-    const params = JSON.parse(stdout).params.prod;
+    const printed = JSON.parse(stdout);
+    const params = printed.params.prod;
+    // The reservations reach CloudFormation through resources.extensions: one entry per function.
+    const extended = Object.keys(printed.resources.extensions).sort();
+    const functions = Object.keys(state.service.functions).map((f) => `${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`);
+    expect(extended).toEqual(functions.sort());
+    expect(printed.resources.extensions.ListTransactionsLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(
+      params.reservedConcurrency.listTransactions,
+    );
     const reserved = params.reservedConcurrency as Record<string, number>;
     const total = Object.values(reserved).reduce((a, b) => a + b, 0);
     expect(total).toBeLessThanOrEqual(params.dbMaxConnections - params.dbAdminHeadroom);
