@@ -39,7 +39,12 @@ const schema = z
     DB_DEADLINE_MARGIN_MS: int(0, 60_000).default(800),
     AWS_REGION: z.string().min(1).optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).default('cashbook-local'),
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Deployed stages: the name of an SSM SecureString holding the secret, read at cold start.
+    JWT_SECRET_SSM_PARAMETER: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be a parameter name starting with "/"')
+      .optional(),
     JWT_ACCESS_TTL_SECONDS: int(10, 86_400).default(300),
     JWT_REFRESH_TTL_SECONDS: int(60, 90 * 86_400).default(86_400),
     JWT_ROTATE_REFRESH_TOKENS: bool.default(false),
@@ -60,6 +65,16 @@ const schema = z
         path: ['DATABASE_URL'],
         message: 'set DATABASE_URL, or DB_HOST, DB_NAME and DB_USER',
       });
+    }
+    if (!env.JWT_SECRET === !env.JWT_SECRET_SSM_PARAMETER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: env.JWT_SECRET ? 'and JWT_SECRET_SSM_PARAMETER are both set; set one' : 'is required (or JWT_SECRET_SSM_PARAMETER)',
+      });
+    }
+    if (env.JWT_SECRET_SSM_PARAMETER && !env.AWS_REGION) {
+      ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required with JWT_SECRET_SSM_PARAMETER' });
     }
     if (env.DB_AUTH === 'iam') {
       if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when DB_AUTH=iam' });
@@ -92,7 +107,14 @@ export interface DatabaseConfig {
 
 export interface Config {
   db: DatabaseConfig;
-  jwt: { secret: string; accessTtlSeconds: number; refreshTtlSeconds: number; rotateRefreshTokens: boolean };
+  jwt: {
+    /** The key itself (local stages), or undefined when it lives in SSM (`secretParameter`). */
+    secret: string | undefined;
+    secretParameter: { name: string; region: string } | undefined;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    rotateRefreshTokens: boolean;
+  };
   http: { maxBodyBytes: number; timeoutEarlyMs: number };
   logLevel: Env['LOG_LEVEL'];
   /** The currency of books created without one (registration, imports, POST /api/books/). */
@@ -143,6 +165,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     db: databaseFromEnv(env),
     jwt: {
       secret: env.JWT_SECRET,
+      secretParameter:
+        env.JWT_SECRET_SSM_PARAMETER && env.AWS_REGION
+          ? { name: env.JWT_SECRET_SSM_PARAMETER, region: env.AWS_REGION }
+          : undefined,
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
       rotateRefreshTokens: env.JWT_ROTATE_REFRESH_TOKENS,

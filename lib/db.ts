@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { getConfig, type DatabaseConfig } from './config.js';
@@ -74,15 +75,18 @@ export function isRetryableConnectError(err: unknown): boolean {
   return /timeout expired|Connection terminated/i.test(message);
 }
 
-let caCache: { file: string; pem: Buffer } | undefined;
+// Parsing a CA bundle costs tens of ms (the Lambda runtime's /var/runtime/ca-cert.pem holds
+// every Amazon CA): do it once per container, not once per connection.
+let caCache: { file: string; context: SecureContext } | undefined;
 
 function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
   if (cfg.ssl === 'disable') return false;
   if (cfg.ssl === 'require') return { rejectUnauthorized: false };
   if (cfg.sslCaFile && caCache?.file !== cfg.sslCaFile) {
-    caCache = { file: cfg.sslCaFile, pem: readFileSync(cfg.sslCaFile) };
+    caCache = { file: cfg.sslCaFile, context: createSecureContext({ ca: readFileSync(cfg.sslCaFile) }) };
   }
-  return { rejectUnauthorized: true, servername: cfg.host, ...(cfg.sslCaFile ? { ca: caCache?.pem } : {}) };
+  // pg sets the SNI servername itself (and leaves it unset for IP addresses, as RFC 6066 wants).
+  return { rejectUnauthorized: true, ...(cfg.sslCaFile ? { secureContext: caCache?.context } : {}) };
 }
 
 function clientConfig(cfg: DatabaseConfig, connectTimeoutMs: number): pg.ClientConfig {

@@ -13,16 +13,19 @@ console.log(`[migrate] ${applied.length ? `applied ${applied.join(', ')}` : 'not
 
 const role = process.env.APP_DB_ROLE;
 if (role) {
+  // APP_DB_AUTH=iam: no password, GRANT rds_iam (RDS only); otherwise APP_DB_PASSWORD.
+  const iam = process.env.APP_DB_AUTH === 'iam';
   const password = process.env.APP_DB_PASSWORD;
-  if (!password) {
-    console.error('APP_DB_PASSWORD is required with APP_DB_ROLE.');
+  if (!iam && !password) {
+    console.error('APP_DB_PASSWORD (or APP_DB_AUTH=iam) is required with APP_DB_ROLE.');
     process.exit(2);
   }
   await setupAppRole(url, {
     name: role,
     password,
+    iam,
     connectionLimit: Number(process.env.DB_CONNECTION_LIMIT ?? 2),
     settings: DEFAULT_ROLE_SETTINGS,
   });
-  console.log(`[migrate] role ${role} configured`);
+  console.log(`[migrate] role ${role} configured${iam ? ' for IAM authentication' : ''}`);
 }

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import { getConfig } from '../config.js';
 import { InvalidToken } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { jwtSecret } from './jwt-secret.js';
 
 // SimpleJWT-compatible HS256 tokens: claims token_type, exp, iat, jti, user_id. A token issued by
 // the old Django backend with the same secret verifies here, and the other way round.
@@ -12,8 +13,8 @@ export type TokenType = 'access' | 'refresh';
 const ALGORITHM = 'HS256';
 let keyCache: { secret: string; key: Uint8Array } | undefined;
 
-function key(): Uint8Array {
-  const { secret } = getConfig().jwt;
+async function key(): Promise<Uint8Array> {
+  const secret = await jwtSecret();
   if (keyCache?.secret !== secret) keyCache = { secret, key: new TextEncoder().encode(secret) };
   return keyCache.key;
 }
@@ -24,7 +25,7 @@ export async function signToken(userId: string, type: TokenType, now = Math.floo
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setIssuedAt(now)
     .setExpirationTime(now + (type === 'access' ? accessTtlSeconds : refreshTtlSeconds))
-    .sign(key());
+    .sign(await key());
 }
 
 export async function issueTokenPair(userId: string): Promise<{ refresh: string; access: string }> {
@@ -34,8 +35,10 @@ export async function issueTokenPair(userId: string): Promise<{ refresh: string;
 
 /** Verifies signature (HS256 only), expiry and token_type; returns the user id. */
 export async function verifyToken(token: string, type: TokenType | 'any', detail?: string): Promise<string> {
+  // Outside the try: failing to read the key is a server problem, not a bad token.
+  const secret = await key();
   try {
-    const { payload } = await jwtVerify(token, key(), { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
+    const { payload } = await jwtVerify(token, secret, { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
     const tokenType = payload.token_type;
     if (type === 'any' ? tokenType !== 'access' && tokenType !== 'refresh' : tokenType !== type) {
       throw new Error('wrong token_type');

@@ -15,6 +15,7 @@ const capture = (chunk) => {
   return true;
 };
 process.stdout.write = capture;
+process.stderr.write = capture;
 console.log = capture;
 
 const needed = scenario === 'mixed' ? ['list', 'create'] : [scenario];

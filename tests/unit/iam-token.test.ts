@@ -64,6 +64,24 @@ describe('iamAuthToken', () => {
     expect(signer.requests).toHaveLength(2);
   });
 
+  it('never hands out a token near its 15-minute expiry: reuse ends with minutes to spare', async () => {
+    // A token picked at the end of its reuse window still has to survive the connect retries of
+    // one invocation (at most the 10 s function timeout; API Gateway's 30 s as an upper bound).
+    const IAM_TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+    expect(TOKEN_REUSE_MS + 30_000).toBeLessThan(IAM_TOKEN_LIFETIME_MS);
+    const signer = fakeSigner();
+    setSignerFactory(signer.factory);
+    const signedAt = new Map<string, number>();
+    const start = 5_000_000;
+    for (let t = start; t < start + 2 * IAM_TOKEN_LIFETIME_MS; t += 30_000) {
+      const token = await iamAuthToken(db(), t);
+      if (!signedAt.has(token)) signedAt.set(token, t);
+      // Every token handed out is younger than TOKEN_REUSE_MS, so it has > 4 min left.
+      expect(t - signedAt.get(token)!).toBeLessThan(TOKEN_REUSE_MS);
+    }
+    expect(signer.requests.length).toBe(3);
+  });
+
   it.each([
     ['host', { host: 'other.rds.amazonaws.com' }],
     ['port', { port: 6432 }],
