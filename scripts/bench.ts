@@ -177,7 +177,7 @@ async function main() {
       platform: 'node',
       target: 'node20',
       outExtension: { '.js': '.mjs' },
-      external: ['pg-native', '@aws-sdk/rds-signer'],
+      external: ['pg-native', '@aws-sdk/rds-signer', '@aws-sdk/client-ssm'],
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: 'warning',
     });

@@ -1,4 +1,5 @@
-// esbuild plugins for serverless-esbuild (custom.esbuild.plugins).
+// esbuild plugins for serverless-esbuild (custom.esbuild.plugins): the shared lazy AWS SDK
+// file (./esbuild-aws-sdk.cjs) and `?raw` text imports.
 // `import text from 'pkg/file.css?raw'` inlines a file as a string, as Vite (vitest) does, so
 // the docs functions carry swagger-ui-dist's assets in their own bundles and no other function does.
 const { readFile } = require('node:fs/promises');
@@ -18,4 +19,4 @@ const raw = {
   },
 };
 
-module.exports = [raw];
+module.exports = [...require('./esbuild-aws-sdk.cjs'), raw];

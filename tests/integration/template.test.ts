@@ -23,8 +23,16 @@ const STAGE = 'dev';
 const API_GATEWAY_TIMEOUT_S = 30;
 /** Zipped size that counts as a regression (see docs/deploy.md, "Bundle size"). */
 const ZIP_BUDGET_BYTES = 450 * 1024;
+/**
+ * Functions allowed a larger zip, each for a stated reason. getDocsAsset inlines Swagger UI's
+ * bundle and stylesheet (`?raw` imports, ~950 KB zipped) on purpose, so the docs work offline with
+ * no CDN; it is the only function that carries them, and every other one keeps ZIP_BUDGET_BYTES.
+ */
+const ZIP_BUDGET_OVERRIDES: Record<string, number> = { getDocsAsset: 1200 * 1024 };
 /** Functions that never open a database connection (no reserved concurrency needed). */
-const NO_DATABASE = ['refreshToken', 'verifyToken', 'methodNotAllowed', 'notFound'];
+const NO_DATABASE = ['refreshToken', 'verifyToken', 'methodNotAllowed', 'notFound', 'getOpenApi', 'getDocs', 'getDocsAsset'];
+/** The dev stage's params.corsAllowedOrigins in serverless.yml (comma separated). */
+const CORS_ORIGINS = 'http://localhost:5173';
 
 type Json = any;
 let dir: string;
@@ -82,9 +90,11 @@ afterAll(() => {
 
 describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, () => {
   it('has one function per file in functions/, with that file as its handler', () => {
-    const files = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+    // Sources only: build output such as functions/aws-sdk.mjs is not a function.
+    const files = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
     const handlers = resources('AWS::Lambda::Function').map(([, f]) => f.Properties.Handler).sort();
-    expect(handlers).toEqual(files.map((f) => `functions/${f}.handler`));
+    // Sorted after mapping: '-' sorts before '.', so get-docs-asset.ts and get-docs.ts swap.
+    expect(handlers).toEqual(files.map((f) => `functions/${f.slice(0, -3)}.handler`).sort());
   });
 
   it('routes exactly the httpApi events of serverless.yml, each to its own function', () => {
@@ -106,10 +116,13 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
 
   it('covers the API contract in README.md (paths with and without the trailing slash)', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const contract = [...readme.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`?\s]*)/gm)].map(
-      ([, method, path]) => `${method} ${path!.replace(/\/$/, '')}`,
+    // A cell reads e.g. `DELETE /api/books/{id}/[?force=true]` or `GET /api/transactions/?page=&…`:
+    // the route is the path before any query string or bracketed optional part, minus the slash.
+    const contract = [...readme.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`\s]*)/gm)].map(
+      ([, method, path]) => `${method} ${path!.replace(/[?[].*$/, '').replace(/\/$/, '')}`,
     );
     expect(contract.length).toBeGreaterThanOrEqual(12);
+    for (const route of contract) expect(route, route).toMatch(/^[A-Z]+ \/api(\/[\w.-]+|\/\{\w+\})+$/);
     const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
     for (const route of contract) expect(keys, route).toContain(route);
   });
@@ -134,9 +147,16 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
 
   it('keeps logs for the stage’s retention and allows CORS only from the configured origins', () => {
     for (const [, group] of resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(14);
-    const cors = template.Resources.HttpApi.Properties.CorsConfiguration;
-    expect(cors.AllowOrigins).toEqual(['http://localhost:5173']);
-    expect(cors.AllowHeaders).toEqual(expect.arrayContaining(['Authorization', 'Content-Type']));
+    // CORS is answered by the functions (@middy/http-cors, CORS_ORIGINS), not by API Gateway: an
+    // HTTP API with a CORS configuration would override the functions' headers.
+    expect(template.Resources.HttpApi.Properties.CorsConfiguration).toBeUndefined();
+    for (const [id, fn] of resources('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.CORS_ORIGINS, id).toBe(CORS_ORIGINS);
+    }
+    // Preflight OPTIONS needs a route to a function: every path has its ANY route (methodNotAllowed).
+    const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
+    const paths = new Set(keys.filter((k) => k !== '$default').map((k) => k.split(' ')[1]));
+    for (const path of paths) expect(keys, path).toContain(`ANY ${path}`);
   });
 
   it('configures IAM database auth over verified TLS and the JWT secret by SSM parameter name', () => {
@@ -211,12 +231,13 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
       expect(SDK_CODE.test(code), `${name}: SDK code in the handler bundle`).toBe(false);
       expect(/from\s*["']\.\/aws-sdk\.mjs["']/.test(code), `${name}: static import of aws-sdk.mjs`).toBe(false);
       const zipped = entries.reduce((n, e) => n + e.compressedSize, 0);
-      expect(zipped, name).toBeLessThan(ZIP_BUDGET_BYTES);
-      rows.push(`${name.padEnd(20)} ${(zipped / 1024).toFixed(0).padStart(4)} KB zipped (handler ${(
+      expect(zipped, name).toBeLessThan(ZIP_BUDGET_OVERRIDES[name] ?? ZIP_BUDGET_BYTES);
+      rows.push(`${name.padEnd(22)} ${(zipped / 1024).toFixed(0).padStart(4)} KB zipped (handler ${(
         entries.find((e) => e.name === handler)!.compressedSize / 1024
       ).toFixed(0)} KB + aws-sdk.mjs ${(entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.compressedSize / 1024).toFixed(0)} KB)`);
     }
     console.log(`Bundle sizes (stage ${STAGE}):\n${rows.join('\n')}`);
+    for (const name of Object.keys(ZIP_BUDGET_OVERRIDES)) expect(Object.keys(zips), name).toContain(name);
     expect(Object.keys(zips).sort()).toEqual(Object.keys(state.service.functions).sort());
   });
 
