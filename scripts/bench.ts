@@ -23,7 +23,7 @@ const clients = num('BENCH_CLIENTS', 64);
 const seconds = num('BENCH_SECONDS', 20);
 const scenarios = (process.env.BENCH_SCENARIOS ?? 'list,create,mixed,login').split(',');
 const modes = (process.env.BENCH_MODES ?? 'inprocess,http').split(',');
-const timeoutMs = 10_000; // the functions' Lambda timeout (serverless.yml)
+const timeoutMs = 28_000; // the functions' Lambda timeout (serverless.yml provider.timeout)
 const password = 'bench-password-1';
 const log = (line: string) => console.log(`[bench] ${line}`);
 
@@ -140,7 +140,8 @@ async function main() {
     appPassword: randomBytes(12).toString('hex'),
   });
   const jwtSecret = randomBytes(32).toString('hex');
-  Object.assign(process.env, { DATABASE_URL: db.appUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' });
+  // Tokens must outlive the whole run (all scenarios, both modes).
+  Object.assign(process.env, { DATABASE_URL: db.appUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', JWT_ACCESS_TTL_SECONDS: '86400' });
   const results: Result[] = [];
   try {
     log('seeding: one user per client, 100 transactions each');
@@ -324,7 +325,7 @@ async function httpScenario(
       url: offline.baseUrl,
       connections: clients,
       duration: seconds,
-      timeout: 30,
+      timeout: 40,
       requests: [{ setupRequest: (req: object) => ({ ...req, ...pick() }) }],
     });
     const statuses: Record<string, number> = {};
