@@ -1,25 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectNoAppConnections, resetData } from '../support/db.js';
 import { startOffline, type Offline } from '../../scripts/lib/offline.js';
+import { apiClient } from '../support/http.js';
 
 // The real HTTP API through serverless-offline, driven like a client would.
 
 let api: Offline;
-let access = '';
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(access ? { authorization: `Bearer ${access}` } : {}),
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
-}
+const client = apiClient(() => api.baseUrl);
+const call = client.call;
 
 describe('HTTP API through serverless-offline', () => {
   beforeAll(async () => {
@@ -46,7 +35,7 @@ describe('HTTP API through serverless-offline', () => {
     expect((await call('POST', '/api/register/', credentials)).status).toBe(201);
     const tokens = await call('POST', '/api/token', credentials);
     expect(tokens.status).toBe(200);
-    access = tokens.body.access;
+    client.token = tokens.body.access;
 
     const created = await call('POST', '/api/transactions/', { type: 'income', amount: '150.00', category: 'salary' });
     expect(created.status).toBe(201);

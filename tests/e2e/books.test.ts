@@ -2,26 +2,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCsv } from '../../lib/csv.js';
 import { expectNoAppConnections, resetData } from '../support/db.js';
 import { startOffline, type Offline } from '../../scripts/lib/offline.js';
+import { apiClient } from '../support/http.js';
 
 // Books, filters, summary, CSV export and Idempotency-Key through serverless-offline.
 
 let api: Offline;
-let access = '';
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(access ? { authorization: `Bearer ${access}` } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : undefined;
-  return { status: res.status, headers: res.headers, text, body: json };
-}
+const client = apiClient(() => api.baseUrl);
+const call = client.call;
 
 describe('books, filters, summary, export and idempotency over HTTP', () => {
   beforeAll(async () => {
@@ -29,7 +17,7 @@ describe('books, filters, summary, export and idempotency over HTTP', () => {
     api = await startOffline({ DATABASE_URL: inject('appUrl'), JWT_SECRET: process.env.JWT_SECRET!, LOG_LEVEL: 'silent' });
     const credentials = { username: 'e2e-books', password: 'correct-horse' };
     expect((await call('POST', '/api/register/', credentials)).status).toBe(201);
-    access = (await call('POST', '/api/token/', credentials)).body.access;
+    client.token = (await call('POST', '/api/token/', credentials)).body.access;
   });
   afterAll(async () => {
     await api?.stop();

@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.js';
 import { newStats, withConnection, withTransaction } from '../../lib/db.js';
 import { DatabaseUnavailable, RequestTimeout } from '../../lib/errors.js';
-import { adminQuery, appConnectionCount, expectNoAppConnections, resetData } from '../support/db.js';
+import { adminQuery, expectNoAppConnections, peakConnections, resetData } from '../support/db.js';
 
 // The connection helper against real PostgreSQL, observed from pg_stat_activity.
 
@@ -76,23 +76,15 @@ describe('withConnection', () => {
   });
 
   it('waits for a free slot when the role is at its connection limit, never exceeding it', async () => {
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, await appConnectionCount());
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        withConnection(async (db) => (await db.query('SELECT 1 AS one, pg_sleep(0.05)')).rows.length, {
-          deadline: Date.now() + 10_000,
-        }),
+    const { result: results, peak } = await peakConnections(() =>
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          withConnection(async (db) => (await db.query('SELECT 1 AS one, pg_sleep(0.05)')).rows.length, {
+            deadline: Date.now() + 10_000,
+          }),
+        ),
       ),
     );
-    sampling = false;
-    await sampler;
     expect(results).toEqual(Array(8).fill(1));
     expect(peak).toBeLessThanOrEqual(2);
     await expectNoAppConnections();

@@ -4,29 +4,11 @@ import { handler as list } from '../../functions/list-transactions.js';
 import { withConnection } from '../../lib/db.js';
 import { api } from '../../lib/http/api.js';
 import { signUp } from '../support/accounts.js';
-import { adminQuery, appConnectionCount, expectNoAppConnections, resetData } from '../support/db.js';
+import { adminQuery, expectNoAppConnections, peakConnections, resetData } from '../support/db.js';
 import { invoke } from '../support/events.js';
 
 // The 2-connection database that broke the old backend: many concurrent invocations, one
 // connection-limited role (CONNECTION LIMIT 2 in the test setup).
-
-/** Samples the role's live connections every few ms while `work` runs. */
-async function peakConnections<T>(work: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = 0;
-  let running = true;
-  const sampler = (async () => {
-    while (running) {
-      peak = Math.max(peak, await appConnectionCount());
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  try {
-    return { result: await work(), peak };
-  } finally {
-    running = false;
-    await sampler;
-  }
-}
 
 let token = '';
 

@@ -48,3 +48,21 @@ export async function expectNoAppConnections(withinMs = 2_000): Promise<void> {
 export async function resetData(): Promise<void> {
   await adminQuery('TRUNCATE transactions, users, login_failures CASCADE');
 }
+
+/** Runs `work` while sampling the application role's live connections every few ms. */
+export async function peakConnections<T>(work: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, await appConnectionCount());
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  try {
+    return { result: await work(), peak };
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
