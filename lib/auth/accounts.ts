@@ -1,7 +1,7 @@
 import { getConfig } from '../config.js';
 import { withConnection, type ConnectionOptions } from '../db.js';
 import { AuthenticationFailed, Throttled } from '../errors.js';
-import { clearFailures, findLogin, recordFailure } from './login-limit.js';
+import { clearFailures, countAttempt } from './login-limit.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import type { RegisterInput } from './schemas.js';
 import { issueTokenPair } from './tokens.js';
@@ -15,12 +15,11 @@ export async function registerUser(input: RegisterInput, opts: ConnectionOptions
 }
 
 /**
-import { AuthenticationFailed, Throttled } from '../errors.js';
-import { clearFailures, findLogin, recordFailure } from './login-limit.js';
-import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import type { RegisterInput } from './schemas.js';
-import { issueTokenPair } from './tokens.js';
-import { insertUser, replacePasswordHash, type PublicUser } from './users.js';
+ * One statement (count this attempt + read the credentials), connection released, then the hash
+ * check and token signing; a success resets the count with one short write. Unknown usernames
+ * take the same path (decoy hash, counted attempt), so neither the answer nor the limit tells
+ * whether a username exists. A user imported from Django (pbkdf2_sha256) is re-hashed with
+ * scrypt after a successful login, still with no connection held, and saved by one short UPDATE.
  */
 export async function login(
   credentials: { username: string; password: string },
@@ -28,14 +27,11 @@ export async function login(
 ): Promise<{ refresh: string; access: string }> {
   const { maxFailures, windowSeconds } = getConfig().login;
   const { username } = credentials;
-  const { user, failures, retryAfterSeconds } = await withConnection((db) => findLogin(db, username, windowSeconds), opts);
-  if (failures >= maxFailures) throw new Throttled(retryAfterSeconds);
+  const { user, attempts, retryAfterSeconds } = await withConnection((db) => countAttempt(db, username, windowSeconds), opts);
+  if (attempts > maxFailures) throw new Throttled(retryAfterSeconds);
   const ok = await verifyPassword(credentials.password, user?.password_hash);
-  if (!ok || !user?.is_active) {
-    await withConnection((db) => recordFailure(db, username, windowSeconds), opts);
-    throw new AuthenticationFailed();
-  }
-  if (failures > 0) await withConnection((db) => clearFailures(db, username), opts);
+  if (!ok || !user?.is_active) throw new AuthenticationFailed();
+  await withConnection((db) => clearFailures(db, username), opts);
   if (needsRehash(user.password_hash)) {
     const upgraded = await hashPassword(credentials.password);
     // Best effort: the login has succeeded; the next one upgrades if this UPDATE could not run.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isCurrencyCode } from '../currency.js';
-import { object, typeError } from '../validation.js';
+import { hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 
 const READ_ONLY = ['id', 'created_at', 'balance', 'is_default', 'user'] as const;
 
@@ -9,7 +9,8 @@ const name = () =>
     .string({ error: typeError('Not a valid string.') })
     .trim()
     .min(1, 'This field may not be blank.')
-    .max(100, 'Ensure this field has no more than 100 characters.');
+    .max(100, 'Ensure this field has no more than 100 characters.')
+    .refine(hasNoNul, NUL_MESSAGE);
 
 /** An ISO 4217 code; lower case is accepted and stored upper case. */
 const currency = () =>

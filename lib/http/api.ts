@@ -102,7 +102,7 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
   });
   if (metrics) stack.use(logMetrics(metrics));
   return stack
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpHeaderNormalizer())
     .use(securityHeaders(options.csp))
     .use(cors(config))

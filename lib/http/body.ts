@@ -21,6 +21,7 @@ export function parseJsonBody(event: APIGatewayProxyEventV2, maxBytes: number): 
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ParseError(`JSON parse error - ${(err as Error).message}`);
+    // V8's message quotes part of the input (which may be a password): keep only its first clause.
+    throw new ParseError(`JSON parse error - ${(err as Error).message.split(/,?\s*\.\.\.|,\s*"/)[0]}`);
   }
 }

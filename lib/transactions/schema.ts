@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageFields } from '../http/pagination.js';
 import { isUuid } from '../ids.js';
 import { amount, normaliseAmount } from '../money.js';
-import { choice, dateString, isCalendarDate, object, text, typeError } from '../validation.js';
+import { choice, dateString, hasNoNul, isCalendarDate, NUL_MESSAGE, object, text, typeError } from '../validation.js';
 
 export const TYPES = ['income', 'expense'] as const;
 export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] as const;
@@ -115,13 +115,13 @@ const filterChoice = <const T extends readonly [string, ...string[]]>(values: T)
 const filterShape = {
   book: bookId().optional(),
   type: filterChoice(TYPES).optional(),
-  category: z.string().max(100, 'Ensure this value has at most 100 characters.').optional(),
+  category: z.string().max(100, 'Ensure this value has at most 100 characters.').refine(hasNoNul, NUL_MESSAGE).optional(),
   payment_mode: filterChoice(PAYMENT_MODES).optional(),
   date_from: filterDate().optional(),
   date_to: filterDate().optional(),
   min_amount: filterAmount().optional(),
   max_amount: filterAmount().optional(),
-  search: z.string().max(200, 'Ensure this value has at most 200 characters.').optional(),
+  search: z.string().max(200, 'Ensure this value has at most 200 characters.').refine(hasNoNul, NUL_MESSAGE).optional(),
 };
 
 const filterFields = {

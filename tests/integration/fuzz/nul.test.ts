@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as createBook } from '../../../functions/create-book.js';
 import { handler as createTransaction } from '../../../functions/create-transaction.js';
+import { handler as exportTransactions } from '../../../functions/export-transactions.js';
+import { handler as listTransactions } from '../../../functions/list-transactions.js';
+import { handler as summary } from '../../../functions/get-transaction-summary.js';
 import { handler as obtainToken } from '../../../functions/obtain-token.js';
 import { handler as register } from '../../../functions/register.js';
 import { signUp } from '../../support/accounts.js';
@@ -33,5 +37,23 @@ describe('NUL characters', () => {
     const res = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'ok_name', password: 'pass\u0000word-123', email: '' } });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ password: ['Null characters are not allowed.'] });
+  });
+
+  it('refuses them in book names', async () => {
+    const res = await invoke(createBook, { method: 'POST', path: '/api/books/', token: access, body: { name: 'Sh\u0000op' } });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ name: ['Null characters are not allowed.'] });
+  });
+
+  it.each([
+    ['list', listTransactions, '/api/transactions/'],
+    ['summary', summary, '/api/transactions/summary/'],
+    ['export', exportTransactions, '/api/transactions/export/'],
+  ])('refuses them in the %s filters', async (_name, handler, path) => {
+    for (const key of ['search', 'category']) {
+      const res = await invoke(handler, { path, token: access, query: { [key]: 'a\u0000b' } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ [key]: ['Null characters are not allowed.'] });
+    }
   });
 });
