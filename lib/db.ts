@@ -153,12 +153,12 @@ const sleepUnlessAborted = (ms: number, signal: AbortSignal | undefined) =>
 
 async function connect(
   cfg: DatabaseConfig,
-  opts: ConnectionOptions,
+  opts: ConnectionOptions & { deadline: number },
   stats: ConnectionStats,
 ): Promise<{ client: pg.Client; attemptStarted: number }> {
   const started = performance.now();
   const startedAt = Date.now();
-  const deadline = opts.deadline ?? startedAt + DEFAULT_CONNECT_BUDGET_MS;
+  const { deadline } = opts;
   const settings = { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs };
   const waits = backoff.start(settings);
   const first = Math.min(waits.firstDelay(), Math.max(0, deadline - Date.now() - 50));

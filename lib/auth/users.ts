@@ -54,11 +54,3 @@ export interface Credentials {
 export async function replacePasswordHash(db: Db, id: string, oldHash: string, newHash: string): Promise<void> {
   await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, oldHash, newHash]);
 }
-
-export async function findCredentials(db: Db, username: string): Promise<Credentials | undefined> {
-  const { rows } = await db.query<Credentials>(
-    'SELECT id, password_hash, is_active FROM users WHERE username = $1',
-    [username],
-  );
-  return rows[0];
-}
