@@ -79,9 +79,12 @@ const schema = z
     if (env.DB_AUTH === 'iam') {
       if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when DB_AUTH=iam' });
       if (!env.DB_HOST) ctx.addIssue({ code: 'custom', path: ['DB_HOST'], message: 'is required when DB_AUTH=iam' });
+      // An IAM token is a password valid for 15 minutes: sent without verifying the server's
+      // certificate, anyone in the middle could replay it. Only verify-full is accepted.
       const sslMode = env.DATABASE_URL ? new URL(env.DATABASE_URL).searchParams.get('sslmode') : null;
-      if (env.DB_SSL === 'disable' && sslMode !== 'require' && sslMode !== 'verify-full') {
-        ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must not be "disable" when DB_AUTH=iam' });
+      const effective = sslMode === 'require' || sslMode === 'verify-full' ? sslMode : env.DB_SSL;
+      if (effective !== 'verify-full') {
+        ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must be "verify-full" when DB_AUTH=iam' });
       }
     }
   });

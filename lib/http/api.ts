@@ -16,7 +16,7 @@ import { getMetrics, recordInvocation } from './metrics.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
 
-// The one middy stack every handler uses: headers -> body -> validation -> auth -> handler ->
+// The one middy stack every handler uses: headers -> auth -> body -> validation -> handler ->
 // errors. Everything before the handler is CPU-only: no connection is opened for a bad request.
 
 export type Event = APIGatewayProxyEventV2;
@@ -65,12 +65,20 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
   const config = getConfig();
   const { timeoutEarlyMs } = config.http;
 
-  const handler = async (event: Event, context: ApiContext, { signal }: { signal: AbortSignal }): Promise<Response> => {
+  const handler = async (event: Event, context: ApiContext, { signal: shared }: { signal: AbortSignal }): Promise<Response> => {
+    // @middy/core 6 hands the SAME AbortSignal to every invocation in the process (one
+    // module-level AbortController, replaced only once aborted). In Lambda that is one request
+    // at a time; in one process serving many (tests, --useInProcess) each request's
+    // withConnection listeners pile up on it (MaxListenersExceededWarning at 11). A dependent
+    // signal per invocation still aborts with it, and holds only this request's listeners.
+    const signal = AbortSignal.any([shared]);
     const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+    // Authentication first, as DRF's APIView.initial() runs before the view reads its input: an
+    // anonymous request with a bad body or id is a 401, never a 400 or 404 that probes the API.
+    const userId = options.auth === false ? '' : await authenticate(event);
     const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
     const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
     const id = options.id ? pathId(event) : '';
-    const userId = options.auth === false ? '' : await authenticate(event);
     const result = await fn({
       body: body as Out<BS>,
       query: query as Out<QS>,
