@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.js';
@@ -73,7 +74,6 @@ describe('withConnection aborted during the handshake', () => {
 
 describe('abort listeners', () => {
   it('removes every listener it adds, across connect retries and the query', async () => {
-    const { getEventListeners } = await import('node:events');
     const port = await silentServer();
     await new Promise((resolve) => server!.close(resolve)); // nothing listens: ECONNREFUSED, retried
     server = undefined;
