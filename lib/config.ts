@@ -57,6 +57,11 @@ const schema = z
     CORS_ORIGINS: z.string().optional(),
     LOGIN_MAX_FAILURES: int(1, 1_000).default(5),
     LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+    LOGIN_SOURCE_MAX_FAILURES: int(1, 100_000).default(50),
+    LOGIN_USER_MAX_FAILURES: int(1, 100_000).default(20),
+    LOGIN_USER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    REGISTER_MAX_PER_SOURCE: int(1, 100_000).default(20),
+    REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -90,6 +95,14 @@ const schema = z
   });
 
 type Env = z.infer<typeof schema>;
+
+export interface LoginLimits {
+  maxFailures: number;
+  windowSeconds: number;
+  sourceMaxFailures: number;
+  userMaxFailures: number;
+  userWindowSeconds: number;
+}
 
 export interface DatabaseConfig {
   host: string;
@@ -127,7 +140,10 @@ export interface Config {
   metrics: { enabled: boolean; namespace: string };
   /** Allowed CORS origins (exact, `*`, or `https://*.example.com`); empty: no CORS headers. */
   corsOrigins: string[];
-  login: { maxFailures: number; windowSeconds: number };
+  /** Login limits per (source, username), per source and per username (lib/auth/login-limit.ts). */
+  login: LoginLimits;
+  /** Registrations per source. */
+  register: { max: number; windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -182,7 +198,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     functionName: env.AWS_LAMBDA_FUNCTION_NAME,
     metrics: { enabled: env.METRICS_ENABLED ?? env.LOG_LEVEL !== 'silent', namespace: env.METRICS_NAMESPACE },
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    login: { maxFailures: env.LOGIN_MAX_FAILURES, windowSeconds: env.LOGIN_WINDOW_SECONDS },
+    login: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+      sourceMaxFailures: env.LOGIN_SOURCE_MAX_FAILURES,
+      userMaxFailures: env.LOGIN_USER_MAX_FAILURES,
+      userWindowSeconds: env.LOGIN_USER_WINDOW_SECONDS,
+    },
+    register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
   };
 }
 

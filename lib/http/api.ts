@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { getConfig } from '../config.js';
 import { newStats, type ConnectionOptions, type ConnectionStats } from '../db.js';
 import { RequestTimeout } from '../errors.js';
+import { accountRefusal } from '../auth/active-user.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
@@ -89,6 +90,9 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
       // Stop retrying connects early enough to still answer before the early timeout.
       deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
       stats: context.stats,
+    }).catch((err: unknown) => {
+      // A data statement found the token's user deleted or deactivated (lib/auth/active-user.ts).
+      throw accountRefusal(err) ?? err;
     });
     return result instanceof HttpReply ? result.toResponse() : json(options.status ?? 200, result);
   };

@@ -1,6 +1,7 @@
 import { errorCode, type Db } from '../db.js';
 import { InvalidToken, NotFound, ValidationError } from '../errors.js';
 import type { SaveAs } from '../http/idempotent.js';
+import { activeUser } from '../auth/active-user.js';
 import { withSavedResponse } from '../idempotency.js';
 import { isoTimestamp } from '../sql.js';
 import type { CreateInput, PatchInput } from './schema.js';
@@ -44,8 +45,9 @@ function translateWriteError(err: unknown, book: string | undefined): unknown {
 export async function insertTransaction(db: Db, userId: string, input: CreateInput, save?: SaveAs): Promise<Transaction> {
   const insert = {
     text: `INSERT INTO transactions AS t (user_id, book_id, type, amount, category, description, date, payment_mode)
-       VALUES ($1, COALESCE($2::uuid, (SELECT id FROM books WHERE user_id = $1 AND is_default)),
-               $3, $4, $5, $6, COALESCE($7::date, (now() AT TIME ZONE 'UTC')::date), $8)
+       SELECT $1, COALESCE($2::uuid, (SELECT id FROM books WHERE user_id = $1 AND is_default)),
+               $3, $4, $5, $6, COALESCE($7::date, (now() AT TIME ZONE 'UTC')::date), $8
+       WHERE ${activeUser('$1')}
        RETURNING ${columns('t')}`,
     values: [userId, input.book ?? null, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode],
   };
@@ -59,7 +61,7 @@ export async function insertTransaction(db: Db, userId: string, input: CreateInp
 }
 
 export async function findTransaction(db: Db, userId: string, id: string): Promise<Transaction> {
-  const { rows } = await db.query<Transaction>(`SELECT ${columns('t')} FROM transactions t WHERE t.id = $1 AND t.user_id = $2`, [
+  const { rows } = await db.query<Transaction>(`SELECT ${columns('t')} FROM transactions t WHERE t.id = $1 AND t.user_id = $2 AND ${activeUser('$2')}`, [
     id,
     userId,
   ]);
@@ -82,7 +84,7 @@ export async function updateTransaction(db: Db, userId: string, id: string, chan
   }
   try {
     const { rows } = await db.query<Transaction>(
-      `UPDATE transactions t SET ${sets.join(', ')} WHERE t.id = $1 AND t.user_id = $2 RETURNING ${columns('t')}`,
+      `UPDATE transactions t SET ${sets.join(', ')} WHERE t.id = $1 AND t.user_id = $2 AND ${activeUser('$2')} RETURNING ${columns('t')}`,
       values,
     );
     if (!rows[0]) throw new NotFound();
@@ -93,6 +95,6 @@ export async function updateTransaction(db: Db, userId: string, id: string, chan
 }
 
 export async function deleteTransaction(db: Db, userId: string, id: string): Promise<void> {
-  const { rowCount } = await db.query('DELETE FROM transactions WHERE id = $1 AND user_id = $2', [id, userId]);
+  const { rowCount } = await db.query(`DELETE FROM transactions WHERE id = $1 AND user_id = $2 AND ${activeUser('$2')}`, [id, userId]);
   if (!rowCount) throw new NotFound();
 }
