@@ -30,7 +30,7 @@ const ZIP_BUDGET_BYTES = 450 * 1024;
  */
 const ZIP_BUDGET_OVERRIDES: Record<string, number> = { getDocsAsset: 1200 * 1024 };
 /** Functions that never open a database connection (no reserved concurrency needed). */
-const NO_DATABASE = ['refreshToken', 'verifyToken', 'methodNotAllowed', 'notFound', 'getOpenApi', 'getDocs', 'getDocsAsset'];
+const NO_DATABASE = ['verifyToken', 'methodNotAllowed', 'notFound', 'getOpenApi', 'getDocs', 'getDocsAsset'];
 /** The dev stage's params.corsAllowedOrigins in serverless.yml (comma separated). */
 const CORS_ORIGINS = 'http://localhost:5173';
 
