@@ -20,6 +20,10 @@ const currency = z
   .transform((v) => v.toUpperCase())
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code such as INR, USD or EUR');
 
+/** Django 3.2's PBKDF2 iterations (the old backend's); Django 5.2 uses 1,000,000, 6.0 1,200,000. */
+export const DEFAULT_PBKDF2_ITERATIONS = 260_000;
+const MAX_PBKDF2_ITERATIONS = 1_500_000;
+
 const schema = z
   .object({
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
@@ -62,6 +66,7 @@ const schema = z
     LOGIN_USER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
     REGISTER_MAX_PER_SOURCE: int(1, 100_000).default(20),
     REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -144,6 +149,8 @@ export interface Config {
   login: LoginLimits;
   /** Registrations per source. */
   register: { max: number; windowSeconds: number };
+  /** The cap on imported Django hashes' iterations, and the PBKDF2 work every login check does. */
+  passwords: { pbkdf2Iterations: number };
 }
 
 export class ConfigError extends Error {
@@ -206,6 +213,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       userWindowSeconds: env.LOGIN_USER_WINDOW_SECONDS,
     },
     register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
+    passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
   };
 }
 
