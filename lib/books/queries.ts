@@ -27,11 +27,13 @@ export async function insertBook(
   userId: string,
   input: CreateBookInput & { currency: string },
   save?: SaveAs,
+  /** Chosen by the caller before sending, to find the row if the connection is lost. */
+  id?: string,
 ): Promise<Book> {
   const insert = {
-    text: `INSERT INTO books AS b (user_id, name, currency) SELECT $1, $2, $3 WHERE ${activeUser('$1')}
+    text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1')}
        RETURNING b.id, b.name, b.currency, b.is_default, ${isoTimestamp('b.created_at')} AS created_at, '0.00' AS balance`,
-    values: [userId, input.name, input.currency],
+    values: [userId, input.name, input.currency, id ?? null],
   };
   const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
   try {
