@@ -79,7 +79,9 @@ export async function countAttempt(db: Db, keys: LoginKeys, username: string, li
           WHERE window_started < now() - make_interval(secs => window_seconds)
             AND (last_success IS NULL OR last_success < now() - make_interval(days => $7))
             AND key NOT IN ($1, $2, $3)
-          LIMIT ${PURGE_BATCH})
+          LIMIT ${PURGE_BATCH}
+          -- Concurrent logins purge disjoint rows and never wait on each other (no deadlock).
+          FOR UPDATE SKIP LOCKED)
      ), attempt AS (
        INSERT INTO login_limits AS l (key, attempts, window_seconds)
        SELECT key, 1, window_seconds FROM input
