@@ -7,7 +7,7 @@ import { bookBalanceSql } from '../transactions/totals.js';
 import type { CreateBookInput, PatchBookInput } from './schema.js';
 
 // Data access for books, each statement scoped to the user. A book's balance is the sum of its
-// transactions (income minus expense): the sum of its year rows in book_period_totals.
+// transactions (income minus expense): the sum of its year rows in book_totals.
 
 export interface Book {
   id: string;

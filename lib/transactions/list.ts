@@ -90,7 +90,8 @@ function ledgerSql(fromEnd: boolean): string {
      ), ledger AS (
        SELECT COALESCE(jsonb_object_agg(w.id::text, (${fromEnd ? 'base.total - w.running' : 'base.total + w.running'})::text), '{}') AS balances
        FROM bounds b
-       CROSS JOIN LATERAL (SELECT ${balanceAtSql('b.book_id', 'b.date', fromEnd)} AS total) AS base
+       -- OFFSET 0 keeps this a per-(book, day) step: flattened, it ran once per ledger row.
+       CROSS JOIN LATERAL (SELECT ${balanceAtSql('b.book_id', 'b.date', fromEnd)} AS total OFFSET 0) AS base
        CROSS JOIN LATERAL (
          SELECT l.id, ${window} AS running
          FROM transactions l

@@ -1,9 +1,11 @@
 import type { Filters } from './schema.js';
 
-// Reading the per-book totals that the triggers of migration 1764000020000 keep exact:
-//   book_period_totals   (book_id, grain 0 day | 1 month | 2 year, starts) -> entries, net
-//   book_category_totals (book_id, month, category, type)                  -> entries, amount
-// Which filters each table can answer decides how a list is counted, located and summarised;
+// Reading the per-book totals that the triggers of migration 1764000020000 keep exact, in
+// book_totals (book_id, grain, starts, category, type) -> entries, net (income - expense):
+//   grain 0  one row per day   (category and type '')
+//   grain 1  one row per month, category and type
+//   grain 2  one row per year  (category and type '')
+// Which filters the totals can answer decides how a list is counted, located and summarised;
 // the rest (search, payment_mode, amounts) is answered by scanning the rows, as before.
 
 /** Appends a parameter to the statement's values and answers its placeholder. */
@@ -28,7 +30,8 @@ export const bookFoundSql = (filters: Filters) => (filters.book ? 'EXISTS (SELEC
 /**
  * How the filtered rows can be totalled:
  *   periods     filters among book, date_from, date_to: day rows (year rows with no dates);
- *   categories  filters among book, type, category, date_from, date_to: month rows, plus a
+ *   categories  filters among book, type, category, date_from, date_to: month rows (per
+ *               category and type), plus a
  *               scan of the rows in the partial months at the ends of a date range (`edges`);
  *   scan        any other filter (search, payment_mode, amounts): the rows themselves.
  */
@@ -72,13 +75,13 @@ function isMonthEnd(date: string): boolean {
   return d.getUTCDate() === 1;
 }
 
-/** Conditions on `book_category_totals a` for the filters and the whole months of the range. */
+/** Conditions on month rows of `book_totals a` for the filters and the whole months of the range. */
 function categoryConditions(filters: Filters, tally: Extract<Tally, { kind: 'categories' }>, param: Param): string {
-  const conditions = ['a.book_id IN (SELECT id FROM own)'];
+  const conditions = ['a.book_id IN (SELECT id FROM own)', 'a.grain = 1'];
   if (filters.type) conditions.push(`a.type = ${param(filters.type)}`);
   if (filters.category !== undefined) conditions.push(`a.category = ${param(filters.category)}`);
-  if (tally.fullFrom) conditions.push(`a.month >= ${param(tally.fullFrom)}::date`);
-  if (tally.fullEnd) conditions.push(`a.month < ${param(tally.fullEnd)}::date`);
+  if (tally.fullFrom) conditions.push(`a.starts >= ${param(tally.fullFrom)}::date`);
+  if (tally.fullEnd) conditions.push(`a.starts < ${param(tally.fullEnd)}::date`);
   return conditions.join(' AND ');
 }
 
@@ -90,7 +93,7 @@ function edgeCondition(tally: Extract<Tally, { kind: 'categories' }>, param: Par
   return `(${outside.join(' OR ')})`;
 }
 
-/** Conditions on `book_period_totals a`: day rows in the date range (year rows when there is none and `days` is not asked). */
+/** Conditions on `book_totals a`: day rows in the date range (year rows when there is none and `days` is not asked). */
 function periodConditions(filters: Filters, param: Param, days = false): string {
   const conditions = ['a.book_id IN (SELECT id FROM own)'];
   if (!days && filters.date_from === undefined && filters.date_to === undefined) return [...conditions, 'a.grain = 2'].join(' AND ');
@@ -110,9 +113,9 @@ export type Where = () => string;
 export function countSql(filters: Filters, tally: Tally, where: Where, param: Param): string {
   if (tally.kind === 'scan') return `(SELECT count(*) FROM transactions t WHERE ${where()})`;
   if (tally.kind === 'periods') {
-    return `(SELECT COALESCE(sum(a.entries), 0) FROM book_period_totals a WHERE ${periodConditions(filters, param)})`;
+    return `(SELECT COALESCE(sum(a.entries), 0) FROM book_totals a WHERE ${periodConditions(filters, param)})`;
   }
-  const totals = `(SELECT COALESCE(sum(a.entries), 0) FROM book_category_totals a WHERE ${categoryConditions(filters, tally, param)})`;
+  const totals = `(SELECT COALESCE(sum(a.entries), 0) FROM book_totals a WHERE ${categoryConditions(filters, tally, param)})`;
   if (!tally.edges) return totals;
   return `(${totals} + (SELECT count(*) FROM transactions t WHERE ${where()} AND ${edgeCondition(tally, param)}))`;
 }
@@ -126,8 +129,9 @@ export function summaryGroupsSql(filters: Filters, tally: Tally, where: Where, p
     `SELECT t.category, date_trunc('month', t.date::timestamp)::date AS month, t.type, sum(t.amount) AS amount, count(*) AS n
      FROM transactions t WHERE ${condition} GROUP BY 1, 2, 3`;
   if (tally.kind !== 'categories') return scanned(where());
-  const totals = `SELECT a.category, a.month, a.type, sum(a.amount) AS amount, sum(a.entries) AS n
-     FROM book_category_totals a WHERE ${categoryConditions(filters, tally, param)} GROUP BY 1, 2, 3`;
+  const totals = `SELECT a.category, a.starts AS month, a.type, sum(CASE WHEN a.type = 'income' THEN a.net ELSE -a.net END) AS amount,
+            sum(a.entries) AS n
+     FROM book_totals a WHERE ${categoryConditions(filters, tally, param)} GROUP BY 1, 2, 3`;
   return tally.edges ? `${totals} UNION ALL ${scanned(`${where()} AND ${edgeCondition(tally, param)}`)}` : totals;
 }
 
@@ -148,12 +152,12 @@ export function locateSql(
   let buckets: string;
   let bucketEnd: string;
   if (tally.kind === 'periods') {
-    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM book_period_totals a
+    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM book_totals a
                WHERE ${periodConditions(filters, param, true)} GROUP BY a.starts`;
     bucketEnd = 'bucket + 1';
   } else if (tally.kind === 'categories' && !tally.edges) {
-    buckets = `SELECT a.month AS bucket, sum(a.entries) AS n FROM book_category_totals a
-               WHERE ${categoryConditions(filters, tally, param)} GROUP BY a.month`;
+    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM book_totals a
+               WHERE ${categoryConditions(filters, tally, param)} GROUP BY a.starts`;
     bucketEnd = `(bucket + interval '1 month')::date`;
   } else {
     return null;
@@ -173,14 +177,15 @@ export function locateSql(
 
 /**
  * A book's balance at the start (or, `inclusive`, the end) of a day: its year rows before that
- * year, month rows before that month and day rows before (or up to) that day — at most ~50
- * small rows, three index ranges of book_period_totals.
+ * year, month rows of that year before that month and day rows of that month before (or up
+ * to) that day — three index ranges of book_totals, a few dozen rows (months count once per
+ * category and type).
  */
 export function balanceAtSql(book: string, day: string, inclusive: boolean): string {
   const year = `date_trunc('year', ${day}::timestamp)::date`;
   const month = `date_trunc('month', ${day}::timestamp)::date`;
   const part = (condition: string) =>
-    `COALESCE((SELECT sum(a.net) FROM book_period_totals a WHERE a.book_id = ${book} AND ${condition}), 0)`;
+    `COALESCE((SELECT sum(a.net) FROM book_totals a WHERE a.book_id = ${book} AND ${condition}), 0)`;
   return `(${part(`a.grain = 2 AND a.starts < ${year}`)}
      + ${part(`a.grain = 1 AND a.starts >= ${year} AND a.starts < ${month}`)}
      + ${part(`a.grain = 0 AND a.starts >= ${month} AND a.starts ${inclusive ? '<=' : '<'} ${day}`)})`;
@@ -188,5 +193,5 @@ export function balanceAtSql(book: string, day: string, inclusive: boolean): str
 
 /** A book's balance: the sum of its year rows. */
 export const bookBalanceSql = (book: string) =>
-  `(SELECT sum(a.net) FROM book_period_totals a WHERE a.book_id = ${book} AND a.grain = 2)`;
+  `(SELECT sum(a.net) FROM book_totals a WHERE a.book_id = ${book} AND a.grain = 2)`;
 
