@@ -24,43 +24,60 @@ CREATE TABLE book_totals (
   CONSTRAINT book_totals_pkey PRIMARY KEY (book_id, grain, starts, category, type)
 ) WITH (fillfactor = 80);
 
--- Applies a statement's rows: +1 per new row, -1 per old row (an UPDATE has both, so a change
--- that moves nothing that is totalled — a description — cancels out and touches no total
--- row). One upsert, in key order: concurrent writers lock total rows in the same order and
--- cannot deadlock on them. Rows that reach zero entries are deleted, so the table holds
--- exactly what a recompute would. The statement is built per operation (only that
--- operation's transition tables exist) and run with EXECUTE, which plans it once per call:
--- the same as a cached plan on a fresh backend, which is what every API request is.
+-- Applies a statement's rows: +1 per new row, -1 per old row, at the three grains. One upsert
+-- in key order: concurrent writers lock total rows in the same order and cannot deadlock on
+-- them. Rows that reach zero entries are deleted, so the table holds exactly what a recompute
+-- would. The upsert is written out once per operation (only that operation's transition
+-- tables exist), as static SQL with one flat GROUP BY: on a fresh backend — every API request
+-- is one — planning this costs about half of a nested GROUP BY or of the same text run with
+-- EXECUTE (measured with /proc/<pid>/schedstat; see README).
 CREATE FUNCTION ledger_totals_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-  delta text;
 BEGIN
-  delta := CASE TG_OP
-    WHEN 'INSERT' THEN 'SELECT book_id, date, category, type, amount, 1 AS sign FROM new_rows'
-    WHEN 'DELETE' THEN 'SELECT book_id, date, category, type, amount, -1 AS sign FROM old_rows'
-    ELSE 'SELECT book_id, date, category, type, amount, 1 AS sign FROM new_rows
-          UNION ALL SELECT book_id, date, category, type, amount, -1 AS sign FROM old_rows'
-  END;
-  EXECUTE format(
-    $sql$
+  IF TG_OP = 'INSERT' THEN
     INSERT INTO book_totals AS p (book_id, grain, starts, category, type, entries, net)
-    SELECT d.book_id, g.grain,
-           CASE g.grain WHEN 0 THEN d.date
-                        WHEN 1 THEN date_trunc('month', d.date::timestamp)::date
-                        ELSE date_trunc('year', d.date::timestamp)::date END,
-           CASE g.grain WHEN 1 THEN d.category ELSE '' END,
-           CASE g.grain WHEN 1 THEN d.type ELSE '' END,
-           sum(d.entries), sum(d.net)
-    FROM (SELECT book_id, date, category, type, sum(sign) AS entries,
-                 sum(sign * CASE WHEN type = 'income' THEN amount ELSE -amount END) AS net
-          FROM (%s) AS r GROUP BY book_id, date, category, type) AS d
-    CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+    SELECT r.book_id, g.grain,
+           CASE g.grain WHEN 0 THEN r.date
+                        WHEN 1 THEN date_trunc('month', r.date::timestamp)::date
+                        ELSE date_trunc('year', r.date::timestamp)::date END,
+           CASE g.grain WHEN 1 THEN r.category ELSE '' END,
+           CASE g.grain WHEN 1 THEN r.type ELSE '' END,
+           sum(r.sign), sum(r.sign * CASE WHEN r.type = 'income' THEN r.amount ELSE -r.amount END)
+    FROM (SELECT n.*, 1 AS sign FROM new_rows AS n) AS r CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
     GROUP BY 1, 2, 3, 4, 5
-    HAVING sum(d.entries) <> 0 OR sum(d.net) <> 0
     ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
-      SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net
-    $sql$, delta);
+      SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO book_totals AS p (book_id, grain, starts, category, type, entries, net)
+    SELECT r.book_id, g.grain,
+           CASE g.grain WHEN 0 THEN r.date
+                        WHEN 1 THEN date_trunc('month', r.date::timestamp)::date
+                        ELSE date_trunc('year', r.date::timestamp)::date END,
+           CASE g.grain WHEN 1 THEN r.category ELSE '' END,
+           CASE g.grain WHEN 1 THEN r.type ELSE '' END,
+           sum(r.sign), sum(r.sign * CASE WHEN r.type = 'income' THEN r.amount ELSE -r.amount END)
+    FROM (SELECT o.*, -1 AS sign FROM old_rows AS o) AS r CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
+      SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net;
+  ELSE
+    -- An UPDATE that changes nothing totalled (a description) cancels out: no total row is locked.
+    INSERT INTO book_totals AS p (book_id, grain, starts, category, type, entries, net)
+    SELECT r.book_id, g.grain,
+           CASE g.grain WHEN 0 THEN r.date
+                        WHEN 1 THEN date_trunc('month', r.date::timestamp)::date
+                        ELSE date_trunc('year', r.date::timestamp)::date END,
+           CASE g.grain WHEN 1 THEN r.category ELSE '' END,
+           CASE g.grain WHEN 1 THEN r.type ELSE '' END,
+           sum(r.sign), sum(r.sign * CASE WHEN r.type = 'income' THEN r.amount ELSE -r.amount END)
+    FROM (SELECT n.*, 1 AS sign FROM new_rows AS n UNION ALL SELECT o.*, -1 AS sign FROM old_rows AS o) AS r CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(r.sign) <> 0 OR sum(r.sign * CASE WHEN r.type = 'income' THEN r.amount ELSE -r.amount END) <> 0
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
+      SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net;
+  END IF;
   IF TG_OP <> 'INSERT' THEN
     -- Only rows this statement decremented can be at zero (committed totals never are).
     DELETE FROM book_totals WHERE entries = 0 AND book_id IN (SELECT book_id FROM old_rows);
