@@ -13,9 +13,9 @@ import { EXPORT_MAX_ROWS } from '../lib/transactions/export.js';
 import { startLocalDatabase } from './lib/local-database.js';
 
 // What the ledger's statements cost on a small and on a large book, as PostgreSQL sees it:
-//   npx tsx scripts/explain-ledger.ts [rows of the large book, default 1000000]
+//   npx tsx scripts/explain-ledger.ts [rows of the large book, default 1000000] [--plans]
 // Starts a scratch embedded PostgreSQL (deleted afterwards), seeds one user with a 1,000-row
-// book and one with a large book (300 days, 10 categories, as `npm run bench` seeds), then runs
+// book and one with a large book (300 days, 10 categories on every day), then runs
 // each scenario's statement — built by the app's own data-access functions — under
 // EXPLAIN (ANALYZE, BUFFERS), each time on a FRESH connection of the application role (SCRAM),
 // as every Lambda invocation does: planning time then includes the catalog loading a fresh
@@ -23,6 +23,8 @@ import { startLocalDatabase } from './lib/local-database.js';
 
 type UserId = Parameters<typeof listLedger>[1];
 const RUNS = 5;
+
+const showPlans = process.argv.includes('--plans');
 
 interface Measure {
   planning: number;
@@ -39,6 +41,12 @@ function explaining(client: pg.Client, measures: Measure[]): Db {
   return {
     async query<R extends object>(text: string, values?: readonly unknown[]) {
       await client.query('BEGIN');
+      if (showPlans && !measures.length) {
+        const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values as unknown[]);
+        process.stderr.write(`${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`);
+        await client.query('ROLLBACK');
+        await client.query('BEGIN');
+      }
       const { rows } = await client.query<{ 'QUERY PLAN': Array<Record<string, any>> }>(
         `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`,
         values as unknown[],
@@ -92,7 +100,7 @@ async function seed(admin: pg.Client, username: string, rows: number): Promise<{
   );
   await admin.query(
     `INSERT INTO transactions (user_id, book_id, type, amount, category, description, date)
-     SELECT $1, $2, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'cat' || (i % 10), 'seed ' || i,
+     SELECT $1, $2, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'cat' || (i / 300 % 10), 'seed ' || i,
             DATE '2026-01-01' + (i % 300)
      FROM generate_series(1, $3::int) AS i`,
     [user!.id, book!.id, rows],
@@ -101,7 +109,7 @@ async function seed(admin: pg.Client, username: string, rows: number): Promise<{
 }
 
 async function main() {
-  const large = Number(process.argv[2] ?? 1_000_000);
+  const large = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'cashbook-explain-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const local = await startLocalDatabase({
