@@ -22,7 +22,8 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
 //           end (page 1 reads just its own rows), otherwise forward from the day's start.
 // The page rows pick their balances out of one jsonb map (id -> balance) instead of a join:
 // with stale statistics (right after a bulk import) the planner chose a nested loop for a
-// join of two CTEs. Every step here is a 1-row or per-(book, day) step, whatever the estimates.
+// join of two CTEs. The map is MATERIALIZED: with a page estimated at one row, the planner
+// otherwise recomputed it once per page row. Every step is a 1-row or per-(book, day) step.
 // The ledger index does not hold user_id: the book ids come from the page, itself scoped to the user.
 
 export interface ListedTransaction extends Transaction {
@@ -87,7 +88,7 @@ function ledgerSql(fromEnd: boolean): string {
   return `bounds AS (
        SELECT DISTINCT ON (book_id, date) book_id, date, created_at, id FROM page
        ORDER BY book_id, date, created_at${direction}, id${direction}
-     ), ledger AS (
+     ), ledger AS MATERIALIZED (
        SELECT COALESCE(jsonb_object_agg(w.id::text, (${fromEnd ? 'base.total - w.running' : 'base.total + w.running'})::text), '{}') AS balances
        FROM bounds b
        -- OFFSET 0 keeps this a per-(book, day) step: flattened, it ran once per ledger row.

@@ -31,8 +31,8 @@ export const bookFoundSql = (filters: Filters) => (filters.book ? 'EXISTS (SELEC
  * How the filtered rows can be totalled:
  *   periods     filters among book, date_from, date_to: day rows (year rows with no dates);
  *   categories  filters among book, type, category, date_from, date_to: month rows (per
- *               category and type), plus a
- *               scan of the rows in the partial months at the ends of a date range (`edges`);
+ *               category and type), plus a scan of the rows in the partial months at the
+ *               ends of a date range (`edges`);
  *   scan        any other filter (search, payment_mode, amounts): the rows themselves.
  */
 export type Tally =
