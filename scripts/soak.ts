@@ -156,11 +156,16 @@ async function call(base: string, token: string, method: string, path: string, e
   return { status, json, ms: performance.now() - started };
 }
 
-async function account(base: string, username: string): Promise<{ access: string; refresh: string }> {
-  const password = 'soak-password-1';
-  await call(base, '', 'POST', '/api/register/', 201, { username, password });
+const password = 'soak-password-1';
+
+async function login(base: string, username: string): Promise<{ access: string; refresh: string }> {
   const { json } = await call(base, '', 'POST', '/api/token/', 200, { username, password });
   return { access: json?.access ?? '', refresh: json?.refresh ?? '' };
+}
+
+async function account(base: string, username: string): Promise<{ access: string; refresh: string }> {
+  await call(base, '', 'POST', '/api/register/', 201, { username, password });
+  return login(base, username);
 }
 
 /** One client: writes (create, patch, delete) mixed with reads, refreshing its token as it goes. */
@@ -197,7 +202,7 @@ async function client(base: string, n: number, until: () => boolean): Promise<vo
 /** INSERT … SELECT generate_series into one book, through a superuser connection. */
 async function bulkInsert(base: string, adminUrl: string): Promise<number> {
   const username = `soak-${process.pid}-bulk`;
-  const tokens = await account(base, username);
+  await call(base, '', 'POST', '/api/register/', 201, { username, password });
   const admin = new pg.Client({ connectionString: adminUrl, application_name: 'soak-bulk' });
   await admin.connect();
   const started = Date.now();
@@ -216,6 +221,7 @@ async function bulkInsert(base: string, adminUrl: string): Promise<number> {
   const took = Date.now() - started;
   // The API over the big book: answered, though a count and running balance over a million rows
   // may outlast the role's statement_timeout on a busy machine (then a clean 504, reported).
+  const tokens = await login(base, username); // after the insert: it can outlast an access token
   for (const path of ['/api/transactions/?page_size=50', '/api/transactions/summary/']) {
     const { status, ms } = await call(base, tokens.access, 'GET', path, [200, 504]);
     log(`GET ${path} over the ${rows}-row book: ${status} in ${(ms / 1000).toFixed(1)} s`);
