@@ -94,7 +94,12 @@ export async function binariesFor(ids?: Ids, cacheDir = ROOT_BINARY_CACHE): Prom
   const { native, version } = await packagedBinaries();
   if (!ids) return native;
   const target = join(cacheDir, `postgresql-${version}-${platform()}-${arch()}`);
-  if (!existsSync(join(target, 'bin', 'postgres'))) {
+  if (!existsSync(join(target, 'bin', 'postgres'))) await copyBinaries(native, cacheDir, target);
+  return target;
+}
+
+async function copyBinaries(native: string, cacheDir: string, target: string): Promise<void> {
+  try {
     await mkdir(cacheDir, { recursive: true });
     await chmod(cacheDir, 0o755);
     const partial = `${target}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -105,8 +110,12 @@ export async function binariesFor(ids?: Ids, cacheDir = ROOT_BINARY_CACHE): Prom
       // Another start finished the same copy first.
       if (!existsSync(join(target, 'bin', 'postgres'))) throw err;
     });
+  } catch (err) {
+    throw new Error(
+      `Could not copy PostgreSQL's binaries to ${cacheDir}, where the OS user "postgres" (which runs them when started by root) can reach them: ${(err as Error).message}.`,
+      { cause: err },
+    );
   }
-  return target;
 }
 
 /** Whether the `postgres` user may do `test <flag> <path>` (e.g. -x: enter or execute, -w: write). */
