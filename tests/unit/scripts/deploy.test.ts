@@ -400,3 +400,27 @@ describe('smokeTestOrRollBack', () => {
     expect(rolledBack).toBe(false);
   });
 });
+
+describe('migrations, for the rollback', () => {
+  // A failed smoke test puts the previous code back on the new schema, so a release's migrations
+  // only expand (new tables, new columns that old code may leave out, new indexes); dropping,
+  // renaming, retyping or tightening a column happens a release after the code stops needing it,
+  // in a migration that says so with a `-- contract:` comment.
+  const CONTRACT = /\b(DROP\s+(TABLE|COLUMN|VIEW|FUNCTION|TYPE)|RENAME\b|ALTER\s+COLUMN\s+\w+\s+(SET\s+DATA\s+)?TYPE|SET\s+NOT\s+NULL)/i;
+  /** Written before the first deploy: no release ever ran on the schema before them. */
+  const BEFORE_FIRST_DEPLOY = ['1764000001000_books.sql'];
+  const dir = join(import.meta.dirname, '../../../lib/migrations');
+
+  it('only expand, unless a migration says why the previous release does not need what it removes', async () => {
+    const { readdirSync } = await import('node:fs');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql'))) {
+      const up = readFileSync(join(dir, file), 'utf8').split(/^-- Down Migration/m)[0]!;
+      const statements = up.split('\n').filter((line) => !line.trim().startsWith('--') && CONTRACT.test(line));
+      if (statements.length && !BEFORE_FIRST_DEPLOY.includes(file)) {
+        expect(up, `${file} contracts the schema: ${statements.join(' | ')}`).toMatch(/^-- contract: .+/m);
+      }
+    }
+    expect(CONTRACT.test('ALTER TABLE transactions DROP COLUMN note;')).toBe(true);
+    expect(CONTRACT.test('ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT now();')).toBe(false);
+  });
+});
