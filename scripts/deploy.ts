@@ -151,10 +151,14 @@ const ok = await runSteps(
           const { Signer } = await import('@aws-sdk/rds-signer');
           return new Signer(target).getAuthToken();
         });
-        // The connection budget and the proxy's pool were computed from dbMaxConnections.
+        // The connection budget and the proxy's pool were computed from dbMaxConnections: a
+        // smaller server refuses the reservations, a larger one lets the proxy's percentage
+        // exceed the role's limit.
         const actual = await serverMaxConnections(url);
-        if (actual < Number(params.dbMaxConnections)) {
-          throw new DeployError(`the database's max_connections is ${actual}, below params.${stage}.dbMaxConnections (${params.dbMaxConnections}): lower the param and the reservations with it`);
+        if (actual !== Number(params.dbMaxConnections)) {
+          throw new DeployError(
+            `the database's max_connections is ${actual}, not params.${stage}.dbMaxConnections (${params.dbMaxConnections}): set the param to ${actual} and run again (the check step then names the proxy percentages to match)`,
+          );
         }
         const applied = await migrate(url, (line) => say(`[migrate] ${line}`));
         say(`[migrate] ${applied.length ? `applied ${applied.join(', ')}` : 'nothing to apply'}`);

@@ -116,7 +116,7 @@ describe('checkStageParams', () => {
   it('refuses reservations of connecting functions above the role’s connection limit; caps on the others do not count', () => {
     const over = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, listTransactions: 57 } });
     expect(checkStageParams('prod', over, FUNCTIONS)).toEqual([
-      'params.prod.reservedConcurrency gives the functions that connect 71, above the role’s connection limit of 70'.replace('’', "'"),
+      "params.prod.reservedConcurrency gives the functions that connect 71, above the role's connection limit of 70",
     ]);
     const caps = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, refreshToken: 500 } });
     expect(checkStageParams('prod', caps, FUNCTIONS)).toEqual([]);
