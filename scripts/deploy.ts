@@ -85,7 +85,11 @@ const ok = await runSteps(
       name: `check params.${stage} (connection budget, RDS Proxy pool)`,
       run: async () => {
         // Fails here for a stage without its own complete params (serverless.yml has no defaults).
-        const printed = JSON.parse(await run(bin('serverless'), sls('print', '--format', 'json'), { capture: true }));
+        const printed = JSON.parse(
+          await run(bin('serverless'), sls('print', '--format', 'json'), { capture: true }).catch(() => {
+            throw new DeployError(`serverless.yml has no complete params.${stage} (the missing ones are listed above); copy prod's block and fill it in`);
+          }),
+        );
         service = typeof printed.service === 'string' ? printed.service : (printed.service?.name ?? service);
         params = printed.params?.[stage] ?? {};
         functions = Object.keys(printed.functions ?? {});
