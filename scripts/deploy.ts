@@ -86,8 +86,11 @@ const ok = await runSteps(
       run: async () => {
         // Fails here for a stage without its own complete params (serverless.yml has no defaults).
         const printed = JSON.parse(
-          await run(bin('serverless'), sls('print', '--format', 'json'), { capture: true }).catch(() => {
-            throw new DeployError(`serverless.yml has no complete params.${stage} (the missing ones are listed above); copy prod's block and fill it in`);
+          await run(bin('serverless'), sls('print', '--format', 'json'), { capture: true }).catch((err: Error) => {
+            const missing = /Value not found at "param" source/.test(err.message);
+            throw missing
+              ? new DeployError(`serverless.yml has no complete params.${stage}; copy prod's block and fill it in:\n${err.message}`)
+              : err;
           }),
         );
         service = typeof printed.service === 'string' ? printed.service : (printed.service?.name ?? service);

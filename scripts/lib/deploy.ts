@@ -61,8 +61,11 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     let out = '';
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
+    // A captured command's output is the only place its error is shown (osls prints errors on stdout).
     child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new DeployError(`${[command, ...args].join(' ')} exited with ${code}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new DeployError(`${[command, ...args].join(' ')} exited with ${code}${options.capture && out.trim() ? `:\n${out.trim().slice(-2000)}` : ''}`)),
     );
   });
 }

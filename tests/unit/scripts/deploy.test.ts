@@ -424,3 +424,12 @@ describe('migrations, for the rollback', () => {
     expect(CONTRACT.test('ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT now();')).toBe(false);
   });
 });
+
+describe('run', () => {
+  it('puts a captured command’s output in its failure (osls prints its errors on stdout)', async () => {
+    const { run } = await import('../../../scripts/lib/deploy.js');
+    await expect(run(process.execPath, ['-e', 'console.log("Value not found at \\"param\\" source"); process.exit(1)'], { capture: true })).rejects.toThrow(
+      /exited with 1:\nValue not found at "param" source/,
+    );
+  });
+});
