@@ -416,7 +416,8 @@ describe('prod and RDS Proxy mode, and an unknown stage (serverless package, off
     const prod = params.prod;
     expect(prod.throttle.loginRate * LOGIN_SECONDS).toBeLessThanOrEqual(prod.reservedConcurrency.obtainToken);
     expect(prod.throttle.loginBurst).toBeLessThanOrEqual(prod.reservedConcurrency.obtainToken);
-    expect(prod.throttle.registerBurst).toBeLessThanOrEqual(prod.reservedConcurrency.register * 3);
+    expect(prod.throttle.registerRate * LOGIN_SECONDS).toBeLessThanOrEqual(prod.reservedConcurrency.register);
+    expect(prod.throttle.registerBurst).toBeLessThanOrEqual(prod.reservedConcurrency.register);
   });
 
   it('writes JSON access logs with the request id and integration latency, and publishes no function versions', () => {
