@@ -164,6 +164,9 @@ export function checkStageParams(stage: string, params: StageParams, functions: 
     if (missing.length) problems.push(`params.${stage}.reservedConcurrency has no entry for ${missing.join(', ')}, which connect`);
   }
   const pool = proxyPool(Number(params.dbMaxConnections), limit);
+  if (params.useRdsProxy === 'true' && Math.ceil((Number(params.dbMaxConnections) * pool.maxConnectionsPercent) / 100) > limit) {
+    problems.push(`params.${stage}: a role limit of ${limit} is below 1% of ${params.dbMaxConnections} connections, the smallest pool RDS Proxy takes`);
+  }
   if (
     Number(params.proxyMaxConnectionsPercent) !== pool.maxConnectionsPercent ||
     Number(params.proxyMaxIdleConnectionsPercent) !== pool.maxIdleConnectionsPercent

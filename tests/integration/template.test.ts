@@ -392,6 +392,11 @@ describe('prod and RDS Proxy mode, and an unknown stage (serverless package, off
     const options = { stage: 'prod', functionNames: fns.map((f) => `cashbook-api-prod-${f}`), reserved };
     await expect(checkConcurrencyQuota(account(1000), options)).resolves.toMatchObject({ wanted: sums.total });
     await expect(checkConcurrencyQuota(account(10), options)).rejects.toThrow(`quota of at least ${sums.total + 100}`);
+    // docs/deploy.md quotes these numbers.
+    const doc = readFileSync(join(root, 'docs/deploy.md'), 'utf8');
+    expect(doc).toContain(`reservations sum to ${sums.database}`);
+    expect(doc).toContain(`prod reserves ${sums.total} in all`);
+    expect(doc).toContain(`quota of at least ${sums.total + 100}`);
   });
 
   it('throttles the stage and, tighter, the password-hashing routes, below what their reservations absorb', () => {

@@ -132,6 +132,13 @@ describe('checkStageParams', () => {
     expect(checkStageParams('dev', stageParams({ reservedConcurrency: {} }), FUNCTIONS)).toEqual([]);
   });
 
+  it('refuses RDS Proxy for a role smaller than 1% of the server', () => {
+    const tiny = stageParams({ dbMaxConnections: 400, dbAdminHeadroom: 397, useRdsProxy: 'true', proxyMaxConnectionsPercent: 1, proxyMaxIdleConnectionsPercent: 0 });
+    expect(checkStageParams('prod', { ...tiny, reservedConcurrency: {} }, FUNCTIONS)).toEqual([
+      'params.prod: a role limit of 3 is below 1% of 400 connections, the smallest pool RDS Proxy takes',
+    ]);
+  });
+
   it('refuses a proxy pool that does not fit the role, naming the right values', () => {
     const problems = checkStageParams('prod', stageParams({ proxyMaxConnectionsPercent: 90, proxyMaxIdleConnectionsPercent: 50 }), FUNCTIONS);
     expect(problems).toEqual([expect.stringContaining('set proxyMaxConnectionsPercent: 87 and proxyMaxIdleConnectionsPercent: 43')]);
