@@ -38,16 +38,10 @@ CREATE TABLE login_limits (
   last_success   timestamptz
 );
 CREATE INDEX login_limits_window_idx ON login_limits (window_started);
-
-DROP TABLE login_failures;
+-- login_failures (the previous release's per-username counter) stays until a later release:
+-- during a deploy the previous functions still count logins in it. Unused from this release on.
 
 -- Down Migration
-CREATE TABLE login_failures (
-  username       varchar(150) PRIMARY KEY,
-  failures       integer NOT NULL,
-  window_started timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX login_failures_window_idx ON login_failures (window_started);
 DROP TABLE login_limits;
 ALTER TABLE users DROP COLUMN tokens_valid_after;
 DROP FUNCTION cashbook_check_user(boolean);
