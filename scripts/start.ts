@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './lib/database-setup.js';
 import { persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
+import { startPoolerIfAsked } from './lib/pgbouncer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = `${root}.data`;
@@ -69,7 +70,13 @@ Press Ctrl-C to stop.`);
 
 const started = Date.now();
 const { url, local } = await database();
-const offline = serve(url);
+// DB_POOLER=pgbouncer: the API talks to PgBouncer, as deployed functions talk to RDS Proxy.
+const pooler = await startPoolerIfAsked(process.env.DB_POOLER, url, connectionLimit, say).catch(async (err: Error) => {
+  say(err.message);
+  await local?.server.stop();
+  process.exit(1);
+});
+const offline = serve(pooler?.appUrl ?? url);
 say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
 
 let stopping = false;
@@ -78,6 +85,7 @@ async function stop(code: number): Promise<void> {
   stopping = true;
   say('stopping');
   offline.kill('SIGTERM');
+  await pooler?.stop();
   await local?.server.stop();
   process.exit(code);
 }

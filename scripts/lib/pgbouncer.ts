@@ -220,3 +220,32 @@ export async function poolerActivity(consoleUrl: string, database: string): Prom
     await client.end();
   }
 }
+
+/**
+ * `npm start` with DB_POOLER=pgbouncer: PgBouncer in front of `directUrl` (its own temp dir, a
+ * free port, pool = the role's connection limit). Returns undefined when no pooler was asked
+ * for; throws INSTALL_HINT when the binary is missing.
+ */
+export async function startPoolerIfAsked(
+  pooler: string | undefined,
+  directUrl: string,
+  poolSize: number,
+  say: (line: string) => void,
+): Promise<(PgBouncer & { dir: string }) | undefined> {
+  if (!pooler) return undefined;
+  if (pooler !== 'pgbouncer') throw new Error(`DB_POOLER must be "pgbouncer" (got "${pooler}")`);
+  if (!pgbouncerBinary()) throw new Error(INSTALL_HINT);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'cashbook-pgbouncer-'));
+  const bouncer = await startPgBouncer({ dir, serverUrl: directUrl, poolSize }).catch((err) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  say(`PgBouncer (transaction pooling, pool ${poolSize}) on 127.0.0.1:${bouncer.port} between the API and PostgreSQL (log: ${dir}/pgbouncer.log)`);
+  const stop = async () => {
+    await bouncer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { ...bouncer, stop, dir };
+}
