@@ -1,5 +1,6 @@
 // esbuild plugins for serverless-esbuild (custom.esbuild.plugins): the shared lazy AWS SDK
-// file (./esbuild-aws-sdk.cjs) and `?raw` text imports.
+// file (./esbuild-aws-sdk.cjs), zod without its other locales (./esbuild-zod.cjs) and `?raw`
+// text imports.
 // `import text from 'pkg/file.css?raw'` inlines a file as a string, as Vite (vitest) does, so
 // the docs functions carry swagger-ui-dist's assets in their own bundles and no other function does.
 const { readFile } = require('node:fs/promises');
@@ -19,4 +20,4 @@ const raw = {
   },
 };
 
-module.exports = [...require('./esbuild-aws-sdk.cjs'), raw];
+module.exports = [...require('./esbuild-aws-sdk.cjs'), ...require('./esbuild-zod.cjs'), raw];
