@@ -20,4 +20,16 @@ const raw = {
   },
 };
 
-module.exports = [...require('./esbuild-aws-sdk.cjs'), ...require('./esbuild-zod.cjs'), raw];
+// pg's binding to libpq (`pg.native`, needs the pg-native add-on, which is never installed):
+// ~10 KB of every handler bundle that no code path reaches.
+const noPgNative = {
+  name: 'no-pg-native',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]native[\\/]index\.js$/ }, () => ({
+      contents: "throw new Error('pg.native is left out of the bundle (scripts/esbuild-plugins.cjs)');",
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [...require('./esbuild-aws-sdk.cjs'), ...require('./esbuild-zod.cjs'), noPgNative, raw];
