@@ -509,7 +509,7 @@ async function main() {
 
     for (const via of vias) {
       // Direct runs first, then PgBouncer: its idle server connections would take the role's slots.
-      const bouncer = via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: db.appUrl, poolSize: budget }) : undefined;
+      const bouncer = via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: db.appUrl, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
       const url = bouncer?.appUrl ?? db.appUrl;
       const meter = () => cpuMeter(pmPid, bouncer);
       const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false) => {

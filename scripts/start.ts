@@ -71,7 +71,7 @@ Press Ctrl-C to stop.`);
 const started = Date.now();
 const { url, local } = await database();
 // DB_POOLER=pgbouncer: the API talks to PgBouncer, as deployed functions talk to RDS Proxy.
-const pooler = await startPoolerIfAsked(process.env.DB_POOLER, url, connectionLimit, say).catch(async (err: Error) => {
+const pooler = await startPoolerIfAsked(process.env.DB_POOLER, url, connectionLimit, say, local?.adminUrl).catch(async (err: Error) => {
   say(err.message);
   await local?.server.stop();
   process.exit(1);

@@ -69,11 +69,33 @@ function unprivilegedUser(): { name: string; uid: number; gid: number } | undefi
   return { name: 'postgres', uid, gid };
 }
 
+/** The role's stored SCRAM-SHA-256 verifier, or undefined (another method, or no access). */
+async function scramVerifier(adminUrl: string, role: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: adminUrl, application_name: 'cashbook-pgbouncer-setup' });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ secret: string | null }>('SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1', [role]);
+    const secret = rows[0]?.secret;
+    return secret?.startsWith('SCRAM-SHA-256$') ? secret : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function startPgBouncer(options: {
   /** A directory of its own (config, auth file, log, pid file). */
   dir: string;
   /** The direct URL of the application role (host, port, database, user, password). */
   serverUrl: string;
+  /**
+   * A superuser URL on the same server: PgBouncer then gets the role's SCRAM verifier (from
+   * pg_authid) instead of its password. With the verifier it checks a client's proof with a few
+   * HMACs and logs in to PostgreSQL with the client's own proof; with a plain password it runs
+   * PBKDF2 (4,096 rounds) for every client login, which made it the busiest process under load.
+   */
+  adminUrl?: string;
   poolSize: number;
   port?: number;
   /** Client-side wait for a server connection before PgBouncer answers query_wait_timeout (s). */
@@ -91,9 +113,9 @@ export async function startPgBouncer(options: {
   const consolePassword = randomBytes(12).toString('hex');
   mkdirSync(options.dir, { recursive: true });
   const file = (name: string) => join(options.dir, name);
-  // Plain secrets in a 0600 file: PgBouncer needs them to answer SCRAM towards PostgreSQL; the
-  // clients authenticate to PgBouncer with SCRAM too, as they would to RDS Proxy.
-  writeFileSync(file('userlist.txt'), `${quote(user)} ${quote(password)}\n${quote(CONSOLE_USER)} ${quote(consolePassword)}\n`, {
+  const secret = (options.adminUrl && (await scramVerifier(options.adminUrl, user))) || password;
+  // Secrets in a 0600 file; the clients authenticate to PgBouncer with SCRAM, as they would to RDS Proxy.
+  writeFileSync(file('userlist.txt'), `${quote(user)} ${quote(secret)}\n${quote(CONSOLE_USER)} ${quote(consolePassword)}\n`, {
     mode: 0o600,
   });
   const runAs = unprivilegedUser();
@@ -231,6 +253,7 @@ export async function startPoolerIfAsked(
   directUrl: string,
   poolSize: number,
   say: (line: string) => void,
+  adminUrl?: string,
 ): Promise<(PgBouncer & { dir: string }) | undefined> {
   if (!pooler) return undefined;
   if (pooler !== 'pgbouncer') throw new Error(`DB_POOLER must be "pgbouncer" (got "${pooler}")`);
@@ -238,7 +261,7 @@ export async function startPoolerIfAsked(
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'cashbook-pgbouncer-'));
-  const bouncer = await startPgBouncer({ dir, serverUrl: directUrl, poolSize }).catch((err) => {
+  const bouncer = await startPgBouncer({ dir, serverUrl: directUrl, adminUrl, poolSize }).catch((err) => {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });

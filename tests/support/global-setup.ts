@@ -36,7 +36,7 @@ function keepFailureExitCode(): void {
 }
 
 /** Provides the app URL, through PgBouncer when TEST_POOLER=pgbouncer; returns its teardown. */
-async function provideAppUrl(project: TestProject, directAppUrl: string, dir: string): Promise<() => Promise<void>> {
+async function provideAppUrl(project: TestProject, directAppUrl: string, adminUrl: string, dir: string): Promise<() => Promise<void>> {
   const pooler = process.env.TEST_POOLER;
   if (!pooler) {
     project.provide('appUrl', directAppUrl);
@@ -44,7 +44,7 @@ async function provideAppUrl(project: TestProject, directAppUrl: string, dir: st
     return async () => {};
   }
   if (pooler !== 'pgbouncer') throw new Error(`TEST_POOLER must be "pgbouncer" (got "${pooler}")`);
-  const bouncer = await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: directAppUrl, poolSize: TEST_CONNECTION_LIMIT });
+  const bouncer = await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: directAppUrl, adminUrl, poolSize: TEST_CONNECTION_LIMIT });
   project.provide('appUrl', bouncer.appUrl);
   const database = decodeURIComponent(new URL(directAppUrl).pathname.slice(1));
   project.provide('pooler', { consoleUrl: bouncer.consoleUrl, database, poolSize: bouncer.poolSize });
@@ -68,7 +68,7 @@ export default async function setup(project: TestProject) {
     app.username = role;
     app.password = appPassword;
     const poolerDir = mkdtempSync(join(tmpdir(), 'cashbook-test-'));
-    const stopPooler = await provideAppUrl(project, app.toString(), poolerDir);
+    const stopPooler = await provideAppUrl(project, app.toString(), admin.toString(), poolerDir);
     project.provide('adminUrl', admin.toString());
     project.provide('appRole', role);
     project.provide('embedded', false);
@@ -88,7 +88,7 @@ export default async function setup(project: TestProject) {
     adminPassword: randomBytes(12).toString('hex'),
     appPassword,
   });
-  const stopPooler = await provideAppUrl(project, local.appUrl, dir).catch(async (err) => {
+  const stopPooler = await provideAppUrl(project, local.appUrl, local.adminUrl, dir).catch(async (err) => {
     await local.server.stop();
     throw err;
   });
