@@ -89,8 +89,8 @@ export function isRetryableConnectError(err: unknown): boolean {
   return /timeout expired|Connection terminated/i.test(message);
 }
 
-// Parsing a CA bundle costs tens of ms (the Lambda runtime's /var/runtime/ca-cert.pem holds
-// every Amazon CA): do it once per container, not once per connection.
+// DB_SSL_CA replaces Node's roots (a private CA); deployed stages instead add the RDS CA bundle
+// to them with NODE_EXTRA_CA_CERTS (docs/deploy.md). Parse it once per container, not per connection.
 let caCache: { file: string; context: SecureContext } | undefined;
 
 function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
