@@ -1,6 +1,6 @@
+import { refreshTokens } from '../lib/auth/refresh.js';
 import { refreshBody } from '../lib/auth/schemas.js';
-import { refreshAccessToken } from '../lib/auth/tokens.js';
 import { api } from '../lib/http/api.js';
 
-// CPU only: a refresh never opens a database connection.
-export const handler = api({ auth: false, body: refreshBody }, (req) => refreshAccessToken(req.body.refresh));
+// One short SELECT: a deactivated or deleted account, or a revoked token, gets no new token.
+export const handler = api({ auth: false, body: refreshBody }, (req) => refreshTokens(req.body.refresh, req));

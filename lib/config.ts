@@ -20,6 +20,10 @@ const currency = z
   .transform((v) => v.toUpperCase())
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code such as INR, USD or EUR');
 
+/** Django 3.2's PBKDF2 iterations (the old backend's); Django 5.2 uses 1,000,000, 6.0 1,200,000. */
+export const DEFAULT_PBKDF2_ITERATIONS = 260_000;
+const MAX_PBKDF2_ITERATIONS = 1_500_000;
+
 const schema = z
   .object({
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
@@ -57,6 +61,12 @@ const schema = z
     CORS_ORIGINS: z.string().optional(),
     LOGIN_MAX_FAILURES: int(1, 1_000).default(5),
     LOGIN_WINDOW_SECONDS: int(1, 86_400).default(900),
+    LOGIN_SOURCE_MAX_FAILURES: int(1, 100_000).default(50),
+    LOGIN_USER_MAX_FAILURES: int(1, 100_000).default(20),
+    LOGIN_USER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    REGISTER_MAX_PER_SOURCE: int(1, 100_000).default(20),
+    REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -79,14 +89,25 @@ const schema = z
     if (env.DB_AUTH === 'iam') {
       if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when DB_AUTH=iam' });
       if (!env.DB_HOST) ctx.addIssue({ code: 'custom', path: ['DB_HOST'], message: 'is required when DB_AUTH=iam' });
+      // An IAM token is a password valid for 15 minutes: sent without verifying the server's
+      // certificate, anyone in the middle could replay it. Only verify-full is accepted.
       const sslMode = env.DATABASE_URL ? new URL(env.DATABASE_URL).searchParams.get('sslmode') : null;
-      if (env.DB_SSL === 'disable' && sslMode !== 'require' && sslMode !== 'verify-full') {
-        ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must not be "disable" when DB_AUTH=iam' });
+      const effective = sslMode === 'require' || sslMode === 'verify-full' ? sslMode : env.DB_SSL;
+      if (effective !== 'verify-full') {
+        ctx.addIssue({ code: 'custom', path: ['DB_SSL'], message: 'must be "verify-full" when DB_AUTH=iam' });
       }
     }
   });
 
 type Env = z.infer<typeof schema>;
+
+export interface LoginLimits {
+  maxFailures: number;
+  windowSeconds: number;
+  sourceMaxFailures: number;
+  userMaxFailures: number;
+  userWindowSeconds: number;
+}
 
 export interface DatabaseConfig {
   host: string;
@@ -124,7 +145,12 @@ export interface Config {
   metrics: { enabled: boolean; namespace: string };
   /** Allowed CORS origins (exact, `*`, or `https://*.example.com`); empty: no CORS headers. */
   corsOrigins: string[];
-  login: { maxFailures: number; windowSeconds: number };
+  /** Login limits per (source, username), per source and per username (lib/auth/login-limit.ts). */
+  login: LoginLimits;
+  /** Registrations per source. */
+  register: { max: number; windowSeconds: number };
+  /** The cap on imported Django hashes' iterations, and the PBKDF2 work every login check does. */
+  passwords: { pbkdf2Iterations: number };
 }
 
 export class ConfigError extends Error {
@@ -179,7 +205,15 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     functionName: env.AWS_LAMBDA_FUNCTION_NAME,
     metrics: { enabled: env.METRICS_ENABLED ?? env.LOG_LEVEL !== 'silent', namespace: env.METRICS_NAMESPACE },
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    login: { maxFailures: env.LOGIN_MAX_FAILURES, windowSeconds: env.LOGIN_WINDOW_SECONDS },
+    login: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+      sourceMaxFailures: env.LOGIN_SOURCE_MAX_FAILURES,
+      userMaxFailures: env.LOGIN_USER_MAX_FAILURES,
+      userWindowSeconds: env.LOGIN_USER_WINDOW_SECONDS,
+    },
+    register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
+    passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
   };
 }
 

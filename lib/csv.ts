@@ -1,8 +1,17 @@
 // RFC 4180 CSV: CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled.
 
-/** A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading '. */
+// What makes a spreadsheet read a cell as a formula: = + - @ (also their full-width forms,
+// which Excel in East Asian locales converts), or a leading tab/CR before one of them.
+const TRIGGER = '=+\\-@\\t\\r\\uFF1D\\uFF0B\\uFF0D\\uFF20';
+const AT_START = new RegExp(`^[${TRIGGER}]`);
+// Locales whose list separator is ";" (most of Europe) split the whole line on it, quotes
+// notwithstanding, so every piece after a ";" (after optional spaces and quotes) starts a cell.
+const AFTER_SEMICOLON = new RegExp(`;(?=[\\s"]*[${TRIGGER}])`, 'g');
+
+/** Text a spreadsheet would run as a formula gets a ' before it, at the start and after any ";". */
 export function neutralise(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  const inner = text.replace(AFTER_SEMICOLON, ";'");
+  return AT_START.test(inner) ? `'${inner}` : inner;
 }
 
 export function quote(field: string): string {

@@ -187,14 +187,26 @@ async function connect(
     client.on('error', () => {});
     stats.connectAttempts++;
     const attemptStarted = performance.now();
-    const forget = onAbort(opts.signal, () => void closeClient(client));
+    // pg's end() during the TCP/TLS handshake closes the socket but never settles connect()
+    // (it treats the hang-up as asked for): the abort itself rejects the attempt.
+    let forget = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      forget = onAbort(opts.signal, () => {
+        void closeClient(client);
+        reject(new RequestTimeout({ cause: opts.signal?.reason }));
+      });
+    });
+    const connecting = client.connect();
+    connecting.catch(() => undefined);
+    aborted.catch(() => undefined);
     try {
-      await client.connect();
+      await Promise.race([connecting, aborted]);
       stats.connectMs += performance.now() - started;
       return { client, attemptStarted };
     } catch (err) {
+      // Aborted: the abort handler is already closing the client; do not wait for it.
+      if (opts.signal?.aborted) throw err instanceof RequestTimeout ? err : new RequestTimeout({ cause: err });
       await closeClient(client);
-      if (opts.signal?.aborted) throw new RequestTimeout({ cause: err });
       if (!isRetryableConnectError(err)) throw new DatabaseUnavailable({ cause: err });
       const timeLeft = deadline - Date.now();
       if (timeLeft < 20) {

@@ -62,6 +62,22 @@ export class InvalidToken extends DetailError {
   }
 }
 
+/**
+ * SimpleJWT's AuthenticationFailed with a code: the token is valid but its account is not
+ * (deleted, deactivated, or no longer allowed to refresh).
+ */
+export class AccountRefused extends DetailError {
+  override readonly name = 'AccountRefused';
+  readonly status = 401;
+  constructor(detail: string, readonly code: string, options?: ErrorOptions) {
+    super(detail, options);
+    this.headers = { 'WWW-Authenticate': 'Bearer realm="api"' };
+  }
+  override body() {
+    return { detail: this.detail, code: this.code };
+  }
+}
+
 export class AuthenticationFailed extends DetailError {
   override readonly name = 'AuthenticationFailed';
   readonly status = 401;

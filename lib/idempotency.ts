@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { errorCode, type Db } from './db.js';
+import { activeUser } from './auth/active-user.js';
 import { BadRequest, Conflict, InvalidToken, Unprocessable } from './errors.js';
 
 // Stripe-like Idempotency-Key records, without advisory locks (they pin RDS Proxy sessions):
@@ -73,7 +74,8 @@ function claimStatement(db: Db, claim: IdempotencyClaim) {
      )
      SELECT EXISTS (SELECT 1 FROM claim) AS claimed, k.request_hash, k.status, k.response
      FROM (SELECT 1) AS one
-     LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
+     LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2
+     WHERE ${activeUser('$1')}`,
     [claim.userId, claim.key, claim.hash, KEY_TTL_HOURS, STALE_CLAIM_SECONDS],
   );
 }

@@ -11,7 +11,7 @@ export const DECIMAL_PLACES = 2;
 const DECIMAL = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d*))?$/;
 
 /** Validates and normalises an amount to "1234.50"; returns an error message instead when invalid. */
-export function normaliseAmount(input: string | number): { value: string } | { error: string } {
+export function normaliseAmount(input: string | number, { allowZero = false } = {}): { value: string } | { error: string } {
   const raw = typeof input === 'number' ? (Number.isFinite(input) ? String(input) : '') : input.trim();
   const m = DECIMAL.exec(raw);
   if (!m) return { error: 'A valid number is required.' };
@@ -25,7 +25,7 @@ export function normaliseAmount(input: string | number): { value: string } | { e
   const digits = (whole === '0' ? 0 : whole.length) + DECIMAL_PLACES;
   if (digits > MAX_DIGITS) return { error: `Ensure that there are no more than ${MAX_DIGITS} digits in total.` };
   const value = `${whole}.${fraction.padEnd(DECIMAL_PLACES, '0')}`;
-  if (/^0\.00$/.test(value)) return { error: 'Ensure this value is greater than or equal to 0.01.' };
+  if (!allowZero && value === '0.00') return { error: 'Ensure this value is greater than or equal to 0.01.' };
   return { value };
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { importUsers, parseDjangoUsers } from '../lib/auth/import.js';
 import type { Db } from '../lib/db.js';
+import { DEFAULT_PBKDF2_ITERATIONS } from '../lib/config.js';
 import { isCurrencyCode } from '../lib/currency.js';
 
 const BATCH = 1_000;
@@ -22,7 +23,9 @@ if (!isCurrencyCode(currency)) {
   process.exit(2);
 }
 
-const users = parseDjangoUsers(readFileSync(file, 'utf8'));
+// The same cap as the functions' (lib/config.ts): a hash above it could never log in.
+const maxIterations = Number(process.env.PASSWORD_PBKDF2_ITERATIONS || DEFAULT_PBKDF2_ITERATIONS);
+const users = parseDjangoUsers(readFileSync(file, 'utf8'), maxIterations);
 const client = new pg.Client({ connectionString: url, application_name: 'cashbook-import-users' });
 await client.connect();
 try {

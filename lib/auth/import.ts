@@ -1,5 +1,6 @@
 import { parseCsv } from '../csv.js';
 import type { Db } from '../db.js';
+import { passwordWorkProblem } from './passwords.js';
 import { DEFAULT_BOOK_NAME } from './users.js';
 
 // Users exported from Django's auth_user (CSV with a header row naming at least username,
@@ -18,8 +19,11 @@ const COLUMNS = ['username', 'email', 'password', 'date_joined', 'is_active'] as
 const TRUE = new Set(['t', 'true', '1', 'yes', 'y']);
 const FALSE = new Set(['f', 'false', '0', 'no', 'n']);
 
-/** Parses the export; throws naming the line of the first bad row. */
-export function parseDjangoUsers(text: string): DjangoUser[] {
+/**
+ * Parses the export; throws naming the line of the first bad row, including a hash whose cost is
+ * out of bounds (pbkdf2 iterations above `maxIterations`, i.e. PASSWORD_PBKDF2_ITERATIONS).
+ */
+export function parseDjangoUsers(text: string, maxIterations: number): DjangoUser[] {
   const [header, ...rows] = parseCsv(text).filter((r) => r.some((cell) => cell !== ''));
   if (!header) return [];
   const index = Object.fromEntries(COLUMNS.map((c) => [c, header.indexOf(c)]));
@@ -31,6 +35,8 @@ export function parseDjangoUsers(text: string): DjangoUser[] {
     if (!cell('username') || !cell('password') || !(TRUE.has(active) || FALSE.has(active))) {
       throw new Error(`line ${i + 2}: needs a username, a password and is_active true/false`);
     }
+    const problem = passwordWorkProblem(cell('password'), maxIterations);
+    if (problem) throw new Error(`line ${i + 2}: refused: ${problem}`);
     return {
       username: cell('username'),
       email: cell('email'),

@@ -6,12 +6,21 @@ import { hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 const USERNAME = /^[\p{L}\p{N}_.@+-]+$/u;
 const MAX_PASSWORD = 4096;
 
+/**
+ * Django's normalize_username (NFKC) before any rule, as its UsernameField does: "ａdmin"
+ * (full-width a) is "admin", so look-alike names cannot both register.
+ */
+const nfkc = (input: unknown) => (typeof input === 'string' ? input.normalize('NFKC') : input);
+
 export const username = () =>
-  z
-    .string({ error: typeError('Not a valid string.') })
-    .min(1, 'This field may not be blank.')
-    .max(150, 'Ensure this field has no more than 150 characters.')
-    .regex(USERNAME, 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.');
+  z.preprocess(
+    nfkc,
+    z
+      .string({ error: typeError('Not a valid string.') })
+      .min(1, 'This field may not be blank.')
+      .max(150, 'Ensure this field has no more than 150 characters.')
+      .regex(USERNAME, 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'),
+  );
 
 /** Login accepts any string: the rules apply at registration, and a failed login says nothing more. */
 const anyPassword = () =>
@@ -39,7 +48,11 @@ export const registerBody = object({
 export type RegisterInput = z.output<typeof registerBody>;
 
 export const tokenBody = object({
-  username: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.').max(150).refine(hasNoNul, NUL_MESSAGE),
+  // Normalised like registration's, so a name typed in full-width finds its account.
+  username: z.preprocess(
+    nfkc,
+    z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.').max(150).refine(hasNoNul, NUL_MESSAGE),
+  ),
   password: anyPassword(),
 });
 

@@ -35,6 +35,15 @@ export async function issueTokenPair(userId: string): Promise<{ refresh: string;
 
 /** Verifies signature (HS256 only), expiry and token_type; returns the user id. */
 export async function verifyToken(token: string, type: TokenType | 'any', detail?: string): Promise<string> {
+  return (await verifyTokenClaims(token, type, detail)).userId;
+}
+
+/** verifyToken, also giving `iat` (epoch seconds; 0 when absent) for revocation checks. */
+export async function verifyTokenClaims(
+  token: string,
+  type: TokenType | 'any',
+  detail?: string,
+): Promise<{ userId: string; issuedAt: number }> {
   // Outside the try: failing to read the key is a server problem, not a bad token.
   const secret = await key();
   try {
@@ -45,15 +54,8 @@ export async function verifyToken(token: string, type: TokenType | 'any', detail
     }
     const userId = payload.user_id;
     if (typeof userId !== 'string' || !isUuid(userId)) throw new Error('user_id is not a UUID');
-    return userId.toLowerCase();
+    return { userId: userId.toLowerCase(), issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
   } catch (err) {
     throw new InvalidToken(detail, { cause: err });
   }
-}
-
-/** SimpleJWT's TokenRefreshView: a new access token (and a new refresh token when rotating). */
-export async function refreshAccessToken(refresh: string): Promise<{ access: string; refresh?: string }> {
-  const userId = await verifyToken(refresh, 'refresh', 'Token is invalid or expired');
-  if (getConfig().jwt.rotateRefreshTokens) return issueTokenPair(userId);
-  return { access: await signToken(userId, 'access') };
 }

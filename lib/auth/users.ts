@@ -1,5 +1,6 @@
 import { errorCode, type Db } from '../db.js';
 import { ValidationError } from '../errors.js';
+import { activeUser } from './active-user.js';
 
 export interface PublicUser {
   id: string;
@@ -38,7 +39,7 @@ export async function insertUser(
 
 export async function findUser(db: Db, id: string): Promise<PublicUser | undefined> {
   const { rows } = await db.query<PublicUser>(
-    `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND is_active`,
+    `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1')}`,
     [id],
   );
   return rows[0];

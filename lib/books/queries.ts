@@ -1,6 +1,7 @@
 import { errorCode, type Db } from '../db.js';
 import { Conflict, InvalidToken, NotFound } from '../errors.js';
 import type { SaveAs } from '../http/idempotent.js';
+import { activeUser } from '../auth/active-user.js';
 import { withSavedResponse } from '../idempotency.js';
 import { isoTimestamp, money } from '../sql.js';
 import { bookBalanceSql } from '../transactions/totals.js';
@@ -27,11 +28,13 @@ export async function insertBook(
   userId: string,
   input: CreateBookInput & { currency: string },
   save?: SaveAs,
+  /** Chosen by the caller before sending, to find the row if the connection is lost. */
+  id?: string,
 ): Promise<Book> {
   const insert = {
-    text: `INSERT INTO books AS b (user_id, name, currency) VALUES ($1, $2, $3)
+    text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1')}
        RETURNING b.id, b.name, b.currency, b.is_default, ${isoTimestamp('b.created_at')} AS created_at, '0.00' AS balance`,
-    values: [userId, input.name, input.currency],
+    values: [userId, input.name, input.currency, id ?? null],
   };
   const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
   try {
@@ -44,7 +47,7 @@ export async function insertBook(
 }
 
 export async function findBook(db: Db, userId: string, id: string): Promise<Book> {
-  const { rows } = await db.query<Book>(`SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2`, [id, userId]);
+  const { rows } = await db.query<Book>(`SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')}`, [id, userId]);
   if (!rows[0]) throw new NotFound();
   return rows[0];
 }
@@ -56,7 +59,7 @@ export async function listBooks(
   { page, page_size }: { page: number; page_size: number },
 ): Promise<{ count: number; rows: Book[] }> {
   const { rows } = await db.query<Book & { total: string }>(
-    `SELECT ${columns('b')}, count(*) OVER () AS total FROM books b WHERE b.user_id = $1
+    `SELECT ${columns('b')}, count(*) OVER () AS total FROM books b WHERE b.user_id = $1 AND ${activeUser('$1')}
      ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3`,
     [userId, page_size, (page - 1) * page_size],
   );
@@ -75,8 +78,8 @@ export async function updateBook(db: Db, userId: string, id: string, changes: Pa
   // An empty PATCH still answers the book (and 404s another user's).
   const { rows } = await db.query<Book>(
     sets.length
-      ? `UPDATE books b SET ${sets.join(', ')} WHERE b.id = $1 AND b.user_id = $2 RETURNING ${columns('b')}`
-      : `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2`,
+      ? `UPDATE books b SET ${sets.join(', ')} WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')} RETURNING ${columns('b')}`
+      : `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')}`,
     values,
   );
   if (!rows[0]) throw new NotFound();
@@ -102,7 +105,8 @@ export async function deleteBook(db: Db, userId: string, id: string, force: bool
        ), gone AS (
          DELETE FROM books b USING allowed WHERE b.id = allowed.id AND b.user_id = $2 RETURNING b.id
        )
-       SELECT target.is_default, target.has_transactions, EXISTS (SELECT 1 FROM gone) AS deleted FROM target`,
+       SELECT target.is_default, target.has_transactions, EXISTS (SELECT 1 FROM gone) AS deleted FROM target
+       WHERE ${activeUser('$2')}`,
       [id, userId, force],
     ));
   } catch (err) {

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { getConfig } from '../config.js';
 import { newStats, type ConnectionOptions, type ConnectionStats } from '../db.js';
 import { RequestTimeout } from '../errors.js';
+import { accountRefusal } from '../auth/active-user.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
@@ -16,7 +17,7 @@ import { getMetrics, recordInvocation } from './metrics.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
 
-// The one middy stack every handler uses: headers -> body -> validation -> auth -> handler ->
+// The one middy stack every handler uses: headers -> auth -> body -> validation -> handler ->
 // errors. Everything before the handler is CPU-only: no connection is opened for a bad request.
 
 export type Event = APIGatewayProxyEventV2;
@@ -65,12 +66,20 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
   const config = getConfig();
   const { timeoutEarlyMs } = config.http;
 
-  const handler = async (event: Event, context: ApiContext, { signal }: { signal: AbortSignal }): Promise<Response> => {
+  const handler = async (event: Event, context: ApiContext, { signal: shared }: { signal: AbortSignal }): Promise<Response> => {
+    // @middy/core 6 hands the SAME AbortSignal to every invocation in the process (one
+    // module-level AbortController, replaced only once aborted). In Lambda that is one request
+    // at a time; in one process serving many (tests, --useInProcess) each request's
+    // withConnection listeners pile up on it (MaxListenersExceededWarning at 11). A dependent
+    // signal per invocation still aborts with it, and holds only this request's listeners.
+    const signal = AbortSignal.any([shared]);
     const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+    // Authentication first, as DRF's APIView.initial() runs before the view reads its input: an
+    // anonymous request with a bad body or id is a 401, never a 400 or 404 that probes the API.
+    const userId = options.auth === false ? '' : await authenticate(event);
     const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
     const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
     const id = options.id ? pathId(event) : '';
-    const userId = options.auth === false ? '' : await authenticate(event);
     const result = await fn({
       body: body as Out<BS>,
       query: query as Out<QS>,
@@ -81,6 +90,9 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
       // Stop retrying connects early enough to still answer before the early timeout.
       deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
       stats: context.stats,
+    }).catch((err: unknown) => {
+      // A data statement found the token's user deleted or deactivated (lib/auth/active-user.ts).
+      throw accountRefusal(err) ?? err;
     });
     return result instanceof HttpReply ? result.toResponse() : json(options.status ?? 200, result);
   };

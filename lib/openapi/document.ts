@@ -10,7 +10,7 @@ const COMMON: Record<number, Reply> = {
   503: { description: 'The database is busy or unavailable; retry after Retry-After seconds', json: ['DetailWithCode', z.object({ detail: z.string(), code: z.string() })], headers: ['Retry-After'] },
   504: { description: 'The request took too long and was cancelled', json: ['DetailWithCode', z.object({ detail: z.string(), code: z.string() })] },
 };
-const NO_DATABASE = new Set(['refreshToken', 'verifyToken', 'getOpenApi', 'getDocs', 'getDocsAsset']);
+const NO_DATABASE = new Set(['verifyToken', 'getOpenApi', 'getDocs', 'getDocsAsset']);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   // Refinements and transforms have no JSON Schema form; the shape and limits still do.

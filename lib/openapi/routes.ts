@@ -70,7 +70,11 @@ export const ROUTES: Route[] = [
   {
     method: 'POST', path: '/api/register', operationId: 'register', summary: 'Create an account', tag: 'accounts', auth: false,
     body: ['RegisterRequest', registerBody],
-    responses: { 201: ok('The new user', ['User', out.user]), 400: invalidBody },
+    responses: {
+      201: ok('The new user', ['User', out.user]),
+      400: invalidBody,
+      429: { description: 'Too many registrations from this source; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
+    },
   },
   {
     method: 'POST', path: '/api/token', operationId: 'obtainToken', summary: 'Log in: obtain an access and a refresh token', tag: 'accounts', auth: false,
@@ -79,7 +83,7 @@ export const ROUTES: Route[] = [
       200: ok('Tokens', ['TokenPair', out.tokenPair]),
       400: invalidBody,
       401: { description: 'Wrong username or password (the same answer for both)', json: ['Detail', out.detail] },
-      429: { description: 'Too many failed logins for this username; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
+      429: { description: 'Too many failed logins (for this username from this source, from this source, or for this username from unknown sources); retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
     },
   },
   {

@@ -24,8 +24,8 @@ export function filterSql(userId: string, filters: Filters, values: unknown[] = 
   if (filters.payment_mode) conditions.push(`t.payment_mode = ${param(filters.payment_mode)}`);
   if (filters.date_from) conditions.push(`t.date >= ${param(filters.date_from)}::date`);
   if (filters.date_to) conditions.push(`t.date <= ${param(filters.date_to)}::date`);
-  if (filters.min_amount) conditions.push(`t.amount >= ${param(filters.min_amount)}::numeric`);
-  if (filters.max_amount) conditions.push(`t.amount <= ${param(filters.max_amount)}::numeric`);
+  if (filters.min_amount !== undefined) conditions.push(`t.amount >= ${param(filters.min_amount)}::numeric`);
+  if (filters.max_amount !== undefined) conditions.push(`t.amount <= ${param(filters.max_amount)}::numeric`);
   if (filters.search) {
     const pattern = param(likeLiteral(filters.search));
     conditions.push(`(t.description ILIKE ${pattern} OR t.category ILIKE ${pattern})`);

@@ -1,3 +1,4 @@
+import { activeUser } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
@@ -65,6 +66,7 @@ export async function listLedger(
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
      FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
      LEFT JOIN (page p CROSS JOIN ledger) ON true
+     WHERE ${activeUser('$1')}
      ORDER BY ${orderSql(filters.ordering, 'p.')}`,
     values,
   );

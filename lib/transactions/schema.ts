@@ -97,7 +97,8 @@ const filterDate = () => z.string().refine(isCalendarDate, 'Enter a valid date.'
 
 const filterAmount = () =>
   z.string().transform((raw, ctx) => {
-    const result = normaliseAmount(raw);
+    // A bound, not an amount: 0 is a valid lower bound (django-filter's NumberFilter takes it).
+    const result = normaliseAmount(raw, { allowZero: true });
     if ('error' in result) {
       ctx.addIssue({ code: 'custom', message: 'Enter a number.' });
       return z.NEVER;

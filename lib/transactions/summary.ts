@@ -1,3 +1,4 @@
+import { activeUser } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql } from './filters.js';
@@ -49,6 +50,7 @@ export async function summarize(db: Db, userId: string, filters: Filters): Promi
             ${money(income)} AS income, ${money(expense)} AS expense,
             ${money(`COALESCE(${income}, 0) - COALESCE(${expense}, 0)`)} AS balance
      FROM g
+     WHERE ${activeUser('$1')}
      GROUP BY GROUPING SETS ((), (g.category), (g.month))
      ORDER BY per_category, per_month, g.category, g.month`,
     values,

@@ -83,9 +83,8 @@ export function findPlaceholders(value: unknown, path = ''): string[] {
   return [];
 }
 
-/** Functions that never open a database connection: outside the connection budget. */
+/** Functions that never open a database connection: outside the connection budget (refreshToken reads the account). */
 export const NO_DATABASE_FUNCTIONS = [
-  'refreshToken',
   'verifyToken',
   'methodNotAllowed',
   'notFound',

@@ -530,7 +530,7 @@ describe('the packaged bundles, run as Lambda would', () => {
   it('getHealth signs an IAM token with the bundled signer and sends it as the password over TLS', async () => {
     const passwords: string[] = [];
     const port = await fakeRdsFront(passwords);
-    const response = await coldStart('getHealth', 'get-health.mjs', { ...iamEnv(port), DB_SSL: 'require' }, apiEvent({ method: 'GET', path: '/api/health/' }));
+    const response = await coldStart('getHealth', 'get-health.mjs', { ...iamEnv(port), DB_SSL: 'verify-full', DB_SSL_CA: pki.caFile }, apiEvent({ method: 'GET', path: '/api/health/' }));
     expect(response.statusCode).toBe(503);
     // Usually one attempt; on a slow machine the first (SDK still loading) may hit the connect
     // timeout and be retried. Every password sent is a token, and 28P01 ends the retries.

@@ -77,7 +77,7 @@ export async function expectNoAppConnections(withinMs = 2_000): Promise<void> {
 }
 
 export async function resetData(): Promise<void> {
-  await adminQuery('TRUNCATE transactions, users, login_failures CASCADE');
+  await adminQuery('TRUNCATE transactions, users, login_limits CASCADE');
 }
 
 /** Runs `work` while sampling the application role's live connections every few ms. */

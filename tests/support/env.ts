@@ -6,3 +6,4 @@ process.env.JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 process.env.LOG_LEVEL = 'silent';
 process.env.AWS_LAMBDA_FUNCTION_NAME = 'cashbook-test';
 process.env.CORS_ORIGINS = 'https://app.example.com,https://*.cashbook.test';
+process.env.REGISTER_MAX_PER_SOURCE = "10000";

@@ -204,9 +204,12 @@ describe('loadConfig', () => {
       expect(err.message).toContain('DB_HOST is required when DB_AUTH=iam');
     });
 
-    it('refuses DB_SSL=disable, explicit or defaulted', () => {
-      expect(configError({ ...iam, DB_SSL: 'disable' }).message).toContain('DB_SSL must not be "disable" when DB_AUTH=iam');
-      expect(configError({ ...iam, DB_SSL: undefined }).message).toContain('DB_SSL');
+    it('refuses any DB_SSL but verify-full, explicit or defaulted (the token is a replayable password)', () => {
+      const message = 'DB_SSL must be "verify-full" when DB_AUTH=iam';
+      expect(configError({ ...iam, DB_SSL: 'disable' }).message).toContain(message);
+      expect(configError({ ...iam, DB_SSL: 'require' }).message).toContain(message);
+      expect(configError({ ...iam, DB_SSL: undefined }).message).toContain(message);
+      expect(configError({ ...iam, DB_SSL: undefined, DATABASE_URL: 'postgres://u@h/n?sslmode=require' }).message).toContain(message);
     });
 
     it('rejects an unknown DB_AUTH', () => {

@@ -15,6 +15,18 @@ describe('csv', () => {
     expect(neutralise(text)).toBe(`'${text}`);
   });
 
+  it.each(['\uff1d1+1', '\uff0b1', '\uff0d1', '\uff20SUM(A1)'])('neutralises the full-width formula sign in %j', (text) => {
+    expect(neutralise(text)).toBe(`'${text}`);
+  });
+
+  it('neutralises a formula after a ";" separator (locales that split on ";")', () => {
+    expect(neutralise('lunch;=HYPERLINK("http://x")')).toBe(`lunch;'=HYPERLINK("http://x")`);
+    expect(neutralise('a; "-2+3')).toBe(`a;' "-2+3`);
+    expect(neutralise('a;\uff1d1;@x')).toBe(`a;'\uff1d1;'@x`);
+    expect(neutralise('=a;+b')).toBe(`'=a;'+b`);
+    expect(neutralise('tea; biscuits')).toBe('tea; biscuits');
+  });
+
   it('leaves other text alone', () => {
     expect(neutralise('lunch = 5')).toBe('lunch = 5');
     expect(neutralise('')).toBe('');

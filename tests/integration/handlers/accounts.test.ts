@@ -117,5 +117,6 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
     await adminQuery('DELETE FROM users WHERE id = $1', [id]);
     const res = await invoke(getMe, { path: '/api/me/', token: access });
     expect(res.status).toBe(401);
+    expect(res.body).toEqual({ detail: 'User not found', code: 'user_not_found' });
   });
 });

@@ -35,13 +35,22 @@ async function hashOf(username: string): Promise<string | undefined> {
 describe('users imported from Django', () => {
   beforeAll(async () => {
     await resetData();
-    const created = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV), 'EUR'));
+    const created = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'));
     expect(created).toBe(3);
   });
   afterAll(() => expectNoAppConnections());
 
+  it('refuses an export holding a hash whose cost is out of bounds, naming the line', () => {
+    const outlier = `${CSV}\r\n4,pbkdf2_sha256$99000000$salt$${Buffer.alloc(32).toString('base64')},,f,slow,,,,f,t,2021-03-04 05:06:07+00`;
+    expect(() => parseDjangoUsers(outlier, 260_000)).toThrow(/^line 5: refused: pbkdf2_sha256 with 99000000 iterations, above PASSWORD_PBKDF2_ITERATIONS \(260000\)$/);
+    const scrypt = `${CSV}\r\n4,scrypt$16384$8$4096$c2FsdA==$${Buffer.alloc(32).toString('base64')},,f,slow,,,,f,t,2021-03-04 05:06:07+00`;
+    expect(() => parseDjangoUsers(scrypt, 260_000)).toThrow(/^line 5: refused: scrypt parameters N=16384 r=8 p=4096/);
+    // Unusable passwords (Django's "!") and other hashers cost nothing: imported, never matching.
+    expect(parseDjangoUsers(`${CSV}\r\n4,!abc,,f,nopass,,,,f,t,2021-03-04 05:06:07+00`, 260_000)).toHaveLength(4);
+  });
+
   it('imports each user once, with date_joined, is_active and a default book', async () => {
-    const again = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV), 'EUR'));
+    const again = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'));
     expect(again).toBe(0);
     const rows = await adminQuery<{ username: string; email: string; is_active: boolean; joined: string; books: string }>(
       `SELECT u.username, u.email, u.is_active, u.date_joined::text AS joined,

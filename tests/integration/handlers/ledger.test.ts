@@ -90,6 +90,7 @@ describe('transaction list filters, running balance, summary and export', () => 
       [{ payment_mode: 'upi' }, ['rent 100% paid']],
       [{ date_from: '2026-01-05', date_to: '2026-02-10' }, ['Lunch with Bob', 'taxi refund', 'rent 100% paid']],
       [{ min_amount: '10', max_amount: '50.50' }, ['refund_lunch', 'Lunch with Bob', 'taxi']],
+      [{ min_amount: '0', max_amount: '5' }, ['taxi refund']],
       [{ search: 'LUNCH' }, ['refund_lunch', 'Lunch with Bob']],
       [{ search: 'food' }, ['refund_lunch', 'Lunch with Bob']],
       [{ search: '100%' }, ['rent 100% paid']],

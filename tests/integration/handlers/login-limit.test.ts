@@ -1,104 +1,179 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as obtainToken } from '../../../functions/obtain-token.js';
 import { handler as register } from '../../../functions/register.js';
 import { login as loginDirect } from '../../../lib/auth/accounts.js';
 import { newStats } from '../../../lib/db.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
-import { invoke } from '../../support/events.js';
+import { apiEvent, lambdaContext, type Reply } from '../../support/events.js';
 
-// After 5 failed logins for one username within 15 minutes: 429 until the window passes.
+// The login limits against an attacker's patterns (5 failures per (source, username) in 15
+// minutes and 20 per username from unknown sources in an hour: the defaults; 12 per source in
+// 15 minutes here instead of 50, to keep the run short), and the registration limit (3 per
+// source here). Set before the config is read.
+vi.hoisted(() => {
+  process.env.LOGIN_SOURCE_MAX_FAILURES = '12';
+  process.env.REGISTER_MAX_PER_SOURCE = '3';
+});
+const SOURCE_LIMIT = 12;
 
-const login = (username: string, password: string) =>
-  invoke(obtainToken, { method: 'POST', path: '/api/token/', body: { username, password } });
 const PASSWORD = 'correct-horse-battery';
 const FAILED = { detail: 'No active account found with the given credentials' };
+// Documentation address ranges (RFC 5737 / RFC 3849): labels in events, no traffic is sent.
+const ATTACKER = '203.0.113.66';
+const VICTIM_HOME = '198.51.100.7';
 
-async function failTimes(username: string, n: number) {
+async function call(handler: unknown, body: unknown, sourceIp: string, path: string): Promise<Reply> {
+  const event = apiEvent({ method: 'POST', path, body });
+  event.requestContext.http.sourceIp = sourceIp;
+  const result = await (handler as (e: unknown, c: unknown) => Promise<{ statusCode: number; body?: string; headers?: Record<string, string> }>)(
+    event,
+    lambdaContext(),
+  );
+  return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? JSON.parse(result.body) : undefined, raw: result.body };
+}
+
+const login = (username: string, password: string, source = ATTACKER) => call(obtainToken, { username, password }, source, '/api/token/');
+const signUp = (username: string, source = VICTIM_HOME) => call(register, { username, password: PASSWORD }, source, '/api/register/');
+
+async function failTimes(username: string, n: number, source = ATTACKER) {
   for (let i = 0; i < n; i++) {
-    const res = await login(username, `wrong-${i}`);
+    const res = await login(username, `wrong-${i}`, source);
     expect(res.status).toBe(401);
     expect(res.body).toEqual(FAILED);
   }
 }
 
-describe('login brute-force limit', () => {
+/** n requests, 5 at a time (the role's connection limit is small); their statuses in order. */
+async function inBatches(n: number, request: (i: number) => Promise<Reply>): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < n; i += 5) {
+    const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => request(i + j)));
+    statuses.push(...batch.map((r) => r.status));
+  }
+  return statuses;
+}
+
+const throttled = { detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds?\.$/), code: 'throttled' };
+
+describe('login limits', () => {
   beforeEach(async () => {
     await resetData();
-    await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'carol', password: PASSWORD } });
+    expect((await signUp('carol')).status).toBe(201);
+    // Carol has logged in from home before: that source is known for her account.
+    expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
   });
   afterAll(() => expectNoAppConnections());
 
-  it('answers 429 throttled with Retry-After after 5 failures, even for the right password', async () => {
-    await failTimes('carol', 5);
-    const res = await login('carol', PASSWORD);
-    expect(res.status).toBe(429);
-    expect(res.body).toEqual({ detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds?\.$/), code: 'throttled' });
-    const retryAfter = Number(res.headers['Retry-After']);
-    expect(retryAfter).toBeGreaterThan(890);
-    expect(retryAfter).toBeLessThanOrEqual(900);
-    await expectNoAppConnections();
+  describe('one source guessing one account', () => {
+    it('answers 429 with Retry-After after 5 failures from that source, even for the right password', async () => {
+      await failTimes('carol', 5);
+      const res = await login('carol', PASSWORD);
+      expect(res.status).toBe(429);
+      expect(res.body).toEqual(throttled);
+      const retryAfter = Number(res.headers['Retry-After']);
+      expect(retryAfter).toBeGreaterThan(890);
+      expect(retryAfter).toBeLessThanOrEqual(900);
+      await expectNoAppConnections();
+    });
+
+    it('does not lock the owner out: carol still logs in from home, and from any other source', async () => {
+      await failTimes('carol', 5);
+      expect((await login('carol', 'x')).status).toBe(429);
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+      expect((await login('carol', PASSWORD, '192.0.2.200')).status).toBe(200);
+    });
+
+    it('treats an unknown username exactly like a known one', async () => {
+      await failTimes('nobody-here', 5);
+      const unknown = await login('nobody-here', PASSWORD);
+      await failTimes('carol', 5);
+      const known = await login('carol', PASSWORD);
+      expect(unknown.status).toBe(429);
+      expect(Object.keys(unknown.headers).sort()).toEqual(Object.keys(known.headers).sort());
+      expect(unknown.body.detail.replace(/\d+/, 'N')).toBe(known.body.detail.replace(/\d+/, 'N'));
+    });
+
+    it('clears the pair’s failures on a successful login, and lets the source in again once the window has passed', async () => {
+      await failTimes('carol', 4, VICTIM_HOME);
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+      await failTimes('carol', 4, VICTIM_HOME);
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+      await failTimes('carol', 5);
+      expect((await login('carol', PASSWORD)).status).toBe(429);
+      await adminQuery("UPDATE login_limits SET window_started = now() - interval '16 minutes' WHERE key LIKE 'pair:%'");
+      expect((await login('carol', PASSWORD)).status).toBe(200);
+    });
+
+    it('keeps the limit exact under a burst of parallel guesses', async () => {
+      const replies = await Promise.all(Array.from({ length: 12 }, () => login('carol', 'wrong-password')));
+      const statuses = replies.map((r) => r.status);
+      // Each attempt is counted before its password is checked: at most 5 guesses are ever checked.
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
+      expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    });
   });
 
-  it('treats an unknown username exactly like a known one', async () => {
-    await failTimes('nobody-here', 5);
-    const unknown = await login('nobody-here', PASSWORD);
-    await failTimes('carol', 5);
-    const known = await login('carol', PASSWORD);
-    expect(unknown.status).toBe(429);
-    expect(unknown.body.code).toBe('throttled');
-    expect(Object.keys(unknown.headers).sort()).toEqual(Object.keys(known.headers).sort());
-    expect(unknown.body.detail.replace(/\d+/, 'N')).toBe(known.body.detail.replace(/\d+/, 'N'));
+  describe('one source, many usernames (spraying)', () => {
+    it('holds the source back after LOGIN_SOURCE_MAX_FAILURES failures, whatever the usernames; others are not affected', async () => {
+      expect(await inBatches(SOURCE_LIMIT, (i) => login(`user${i}`, 'Winter2026!'))).toEqual(Array(SOURCE_LIMIT).fill(401));
+      const next = await login('carol', 'Winter2026!');
+      expect(next.status).toBe(429);
+      expect(next.body).toEqual(throttled);
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+      // An IPv6 attacker cannot escape by hopping addresses inside its /64.
+      expect(await inBatches(SOURCE_LIMIT, (i) => login(`v6user${i}`, 'x', `2001:db8:1:2::${(i + 1).toString(16)}`))).toEqual(
+        Array(SOURCE_LIMIT).fill(401),
+      );
+      expect((await login('carol', 'x', '2001:db8:1:2:ffff::1')).status).toBe(429);
+      expect((await login('carol', PASSWORD, '2001:db8:1:3::1')).status).toBe(200);
+    }, 60_000);
+
+    it('does not count successful logins from a shared source (an office behind one address)', async () => {
+      expect(await inBatches(SOURCE_LIMIT + 3, () => login('carol', PASSWORD, ATTACKER))).toEqual(Array(SOURCE_LIMIT + 3).fill(200));
+      expect(await adminQuery('SELECT attempts FROM login_limits WHERE key = $1', [`source:${ATTACKER}`])).toEqual([{ attempts: 0 }]);
+    }, 60_000);
   });
 
-  it('counts per username: another user is not affected', async () => {
-    await failTimes('carol', 5);
-    await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'dave', password: PASSWORD } });
-    expect((await login('dave', PASSWORD)).status).toBe(200);
+  describe('many sources, one username (distributed guessing)', () => {
+    it('holds unknown sources back after 20 failures in the hour; carol’s known source still gets in', async () => {
+      for (let i = 1; i <= 20; i++) await failTimes('carol', 1, `192.0.2.${i}`);
+      const fresh = await login('carol', 'guess', '192.0.2.99');
+      expect(fresh.status).toBe(429);
+      expect(Number(fresh.headers['Retry-After'])).toBeGreaterThan(3_500);
+      expect((await login('carol', PASSWORD, '192.0.2.100')).status).toBe(429); // a new device waits too
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+      // Other accounts are not affected.
+      expect((await signUp('dave', '192.0.2.150')).status).toBe(201);
+      expect((await login('dave', PASSWORD, '192.0.2.150')).status).toBe(200);
+    });
+
+    it('lets the victim in from home during a combined attack on her account', async () => {
+      await failTimes('carol', 5); // the attacker's own source is locked for carol
+      for (let i = 1; i <= 25; i++) await login('carol', 'guess', `192.0.2.${i}`);
+      const attacker = await login('carol', PASSWORD);
+      expect(attacker.status).toBe(429);
+      expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
+    });
   });
 
-  it('resets the count on a successful login', async () => {
-    await failTimes('carol', 4);
-    expect((await login('carol', PASSWORD)).status).toBe(200);
-    expect(await adminQuery('SELECT 1 FROM login_failures WHERE username = $1', ['carol'])).toHaveLength(0);
-    await failTimes('carol', 4);
-    expect((await login('carol', PASSWORD)).status).toBe(200);
-  });
-
-  it('lets the user in again once the window has passed', async () => {
-    await failTimes('carol', 5);
-    expect((await login('carol', PASSWORD)).status).toBe(429);
-    await adminQuery("UPDATE login_failures SET window_started = now() - interval '16 minutes'");
-    expect((await login('carol', PASSWORD)).status).toBe(200);
-  });
-
-  it('starts a new window for failures after an expired one, and purges old rows of other names', async () => {
-    await failTimes('carol', 3);
-    await adminQuery("INSERT INTO login_failures (username, failures, window_started) VALUES ('stale', 9, now() - interval '2 hours')");
-    await adminQuery("UPDATE login_failures SET window_started = now() - interval '16 minutes' WHERE username = 'carol'");
+  it('purges long-expired rows of other keys, but keeps a known source', async () => {
+    await adminQuery(
+      "INSERT INTO login_limits (key, attempts, window_seconds, window_started) VALUES ('pair:1.2.3.4 stale', 9, 900, now() - interval '2 hours')",
+    );
+    await adminQuery("UPDATE login_limits SET window_started = now() - interval '2 hours'");
     await failTimes('carol', 1);
-    const rows = await adminQuery<{ username: string; failures: number }>('SELECT username, failures FROM login_failures ORDER BY username');
-    expect(rows).toEqual([{ username: 'carol', failures: 1 }]);
+    const keys = (await adminQuery<{ key: string }>('SELECT key FROM login_limits ORDER BY key')).map((r) => r.key);
+    expect(keys).not.toContain('pair:1.2.3.4 stale');
+    expect(keys).toContain(`pair:${VICTIM_HOME} carol`);
+    expect(keys).toContain(`pair:${ATTACKER} carol`);
   });
 
-  it('keeps the limit exact under a burst of parallel guesses', async () => {
-    const replies = await Promise.all(Array.from({ length: 12 }, () => login('carol', 'wrong-password')));
-    const statuses = replies.map((r) => r.status);
-    // Each attempt is counted before its password is checked: at most 5 guesses are ever checked.
-    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(7);
-    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
-  });
-
-  it('leaves nothing behind after a first-time successful login', async () => {
-    expect((await login('carol', PASSWORD)).status).toBe(200);
-    expect(await adminQuery('SELECT 1 FROM login_failures')).toHaveLength(0);
-  });
-
-  it('uses one connection to count the attempt and read the user, one short one to reset after a success, never one across the hash', async () => {
+  it('uses one connection to count the attempt and read the user, one short one after a success, never one across the hash', async () => {
     const attempt = async (username: string, password: string) => {
       const stats = newStats();
       const started = performance.now();
-      const ok = await loginDirect({ username, password }, { stats }).then(() => true, () => false);
+      const ok = await loginDirect({ username, password }, ATTACKER, { stats }).then(() => true, () => false);
       return { ok, stats, totalMs: performance.now() - started };
     };
     const failure = await attempt('carol', 'wrong-password');
@@ -110,5 +185,23 @@ describe('login brute-force limit', () => {
     expect(unknown.stats.connectAttempts).toBe(1);
     const success = await attempt('carol', PASSWORD);
     expect(success).toMatchObject({ ok: true, stats: { connectAttempts: 2 } });
+  });
+});
+
+describe('registration limit (username enumeration)', () => {
+  beforeEach(resetData);
+
+  it('answers 429 after REGISTER_MAX_PER_SOURCE registrations from one source, taken usernames included', async () => {
+    expect((await signUp('erin', ATTACKER)).status).toBe(201);
+    const taken = await signUp('erin', ATTACKER);
+    expect(taken.status).toBe(400);
+    expect(taken.body).toEqual({ username: ['A user with that username already exists.'] });
+    expect((await signUp('frank', ATTACKER)).status).toBe(201);
+    const probe = await signUp('erin', ATTACKER);
+    expect(probe.status).toBe(429);
+    expect(probe.body).toEqual(throttled);
+    expect(Number(probe.headers['Retry-After'])).toBeGreaterThan(3_500);
+    expect((await signUp('grace', VICTIM_HOME)).status).toBe(201);
+    await expectNoAppConnections();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, needsRehash, verifyPassword } from '../../../lib/auth/passwords.js';
+import { hashPassword, needsRehash, passwordWorkProblem, verifyPassword } from '../../../lib/auth/passwords.js';
 
 describe('hashPassword', () => {
   it('stores scrypt parameters, salt and hash, never the password', async () => {
@@ -81,5 +81,39 @@ describe('needsRehash', () => {
   it('is true for legacy hashes only', async () => {
     expect(needsRehash(DJANGO)).toBe(true);
     expect(needsRehash(await hashPassword('x'))).toBe(false);
+  });
+});
+
+describe('bounded work', () => {
+  const key = Buffer.alloc(32).toString('base64');
+
+  it.each([
+    ['p = 4096 (minutes per try before the bound)', `scrypt$16384$8$4096$c2FsdA==$${key}`],
+    ['N = 2^20', `scrypt$1048576$8$1$c2FsdA==$${key}`],
+    ['r = 64', `scrypt$16384$64$1$c2FsdA==$${key}`],
+    ['N·r·p above twice the default cost', `scrypt$131072$8$1$c2FsdA==$${key}`],
+  ])('treats scrypt with %s as unusable, after only the usual work', async (_name, stored) => {
+    const started = performance.now();
+    await expect(verifyPassword('anything', stored, 1_000)).resolves.toBe(false);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(passwordWorkProblem(stored, 1_000)).toMatch(/outside the accepted bounds/);
+  });
+
+  it('treats pbkdf2 iterations above the configured cap as unusable, and the import refuses them', async () => {
+    const stored = 'pbkdf2_sha256$260000$Xb3lDJQHc6mR$Fdy6rYHb/oiqnU6bzF88UZ1gKQsuJhd5AnQKBuQZVtg=';
+    await expect(verifyPassword('correct-horse-battery', stored, 100_000)).resolves.toBe(false);
+    expect(passwordWorkProblem(stored, 100_000)).toBe('pbkdf2_sha256 with 260000 iterations, above PASSWORD_PBKDF2_ITERATIONS (100000)');
+    expect(passwordWorkProblem(stored, 260_000)).toBeUndefined();
+  });
+
+  it('finds nothing to refuse in ordinary, unusable or unsupported hashes', async () => {
+    expect(passwordWorkProblem(await hashPassword('x'), 1_000)).toBeUndefined();
+    expect(passwordWorkProblem('!unusable', 1_000)).toBeUndefined();
+    expect(passwordWorkProblem('argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA', 1_000)).toBeUndefined();
+  });
+
+  it('re-hashes scrypt hashes with other parameters as well as Django ones', () => {
+    expect(needsRehash(`scrypt$16384$8$1$c2FsdA==$${key}`)).toBe(false);
+    expect(needsRehash(`scrypt$8192$8$1$c2FsdA==$${key}`)).toBe(true);
   });
 });

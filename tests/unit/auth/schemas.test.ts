@@ -25,6 +25,13 @@ describe('username', () => {
     expect(messages(username(), name)).toEqual([INVALID_USERNAME]);
   });
 
+  it('normalises to NFKC first, as Django’s normalize_username does', () => {
+    expect(username().parse('\uff41dmin')).toBe('admin');
+    expect(username().parse('\ufb01sh')).toBe('fish');
+    expect(registerBody.parse({ username: '\uff41dmin', password: 'abcd1234' }).username).toBe('admin');
+    expect(tokenBody.parse({ username: '\uff41dmin', password: 'x' }).username).toBe('admin');
+  });
+
   it('rejects 151 characters', () => {
     expect(messages(username(), 'u'.repeat(151))).toEqual(['Ensure this field has no more than 150 characters.']);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { issueTokenPair, refreshAccessToken, signToken, verifyToken } from '../../../lib/auth/tokens.js';
+import { issueTokenPair, signToken, verifyToken, verifyTokenClaims } from '../../../lib/auth/tokens.js';
 import { InvalidToken } from '../../../lib/errors.js';
 
 // The secret tests/support/env.ts puts in the environment before lib/config.ts reads it.
@@ -170,48 +170,10 @@ describe('tokens', () => {
     });
   });
 
-  describe('refreshAccessToken', () => {
-    it('returns a new access token (and no refresh token when not rotating)', async () => {
-      const { refresh } = await issueTokenPair(userId);
-      const result = await refreshAccessToken(refresh);
-      expect(Object.keys(result)).toEqual(['access']);
-      await expect(verifyToken(result.access, 'access')).resolves.toBe(userId);
-    });
-
-    it('refuses an access token with "Token is invalid or expired"', async () => {
-      const access = await signToken(userId, 'access');
-      await expect(refreshAccessToken(access)).rejects.toMatchObject({
-        name: 'InvalidToken',
-        detail: 'Token is invalid or expired',
-        code: 'token_not_valid',
-      });
-    });
-
-    it('refuses an expired refresh token', async () => {
+  describe('verifyTokenClaims', () => {
+    it('also gives the token’s iat (refresh checks it against the account’s tokens_valid_after)', async () => {
       const refresh = await signToken(userId, 'refresh');
-      vi.setSystemTime(NOW.getTime() + 86_400_000);
-      await expect(refreshAccessToken(refresh)).rejects.toBeInstanceOf(InvalidToken);
+      await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({ userId, issuedAt: nowSeconds() });
     });
-  });
-});
-
-describe('refreshAccessToken with JWT_ROTATE_REFRESH_TOKENS=true', () => {
-  afterEach(() => {
-    delete process.env.JWT_ROTATE_REFRESH_TOKENS;
-    vi.resetModules();
-  });
-
-  it('returns a new refresh token as well', async () => {
-    // Config is read once per module instance: load fresh modules with the setting on.
-    process.env.JWT_ROTATE_REFRESH_TOKENS = 'true';
-    vi.resetModules();
-    const tokens = await import('../../../lib/auth/tokens.js');
-    const userId = randomUUID();
-    const { refresh } = await tokens.issueTokenPair(userId);
-    const result = await tokens.refreshAccessToken(refresh);
-    expect(result.refresh).toBeDefined();
-    expect(result.refresh).not.toBe(refresh);
-    await expect(tokens.verifyToken(result.refresh!, 'refresh')).resolves.toBe(userId);
-    await expect(tokens.verifyToken(result.access, 'access')).resolves.toBe(userId);
   });
 });

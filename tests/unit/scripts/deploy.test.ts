@@ -82,14 +82,14 @@ describe('findPlaceholders', () => {
   });
 });
 
-const FUNCTIONS = ['register', 'obtainToken', 'refreshToken', 'getMe', 'listTransactions', 'notFound'];
+const FUNCTIONS = ['register', 'obtainToken', 'verifyToken', 'getMe', 'listTransactions', 'notFound'];
 const stageParams = (over: Partial<StageParams> = {}): StageParams => ({
   dbMaxConnections: 80,
   dbAdminHeadroom: 10,
   useRdsProxy: 'false',
   proxyMaxConnectionsPercent: 87,
   proxyMaxIdleConnectionsPercent: 43,
-  reservedConcurrency: { register: 2, obtainToken: 10, getMe: 2, listTransactions: 10, refreshToken: 10, notFound: 2 },
+  reservedConcurrency: { register: 2, obtainToken: 10, getMe: 2, listTransactions: 10, verifyToken: 10, notFound: 2 },
   ...over,
 });
 
@@ -118,7 +118,7 @@ describe('checkStageParams', () => {
     expect(checkStageParams('prod', over, FUNCTIONS)).toEqual([
       "params.prod.reservedConcurrency gives the functions that connect 71, above the role's connection limit of 70",
     ]);
-    const caps = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, refreshToken: 500 } });
+    const caps = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, verifyToken: 500 } });
     expect(checkStageParams('prod', caps, FUNCTIONS)).toEqual([]);
   });
 

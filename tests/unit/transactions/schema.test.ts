@@ -211,6 +211,10 @@ describe('filtersQuery', () => {
     });
   });
 
+  it('takes 0 as an amount bound (min_amount=0 is every transaction)', () => {
+    expect(filtersQuery.parse({ min_amount: '0', max_amount: '0.00' })).toMatchObject({ min_amount: '0.00', max_amount: '0.00' });
+  });
+
   it('skips filters given an empty value, as django-filter does', () => {
     expect(filtersQuery.parse({ type: '', search: '', ordering: '' })).toEqual({ ordering: DEFAULT_ORDERING });
   });

@@ -1,0 +1,24 @@
+import { withConnection, type ConnectionOptions, type Db } from '../db.js';
+import { DatabaseUnavailable } from '../errors.js';
+
+/**
+ * A create whose connection is lost (DatabaseUnavailable) may still have committed: the
+ * INSERT ran, only its answer was lost. Answering 503 "retry" would make a client without
+ * Idempotency-Key create the row twice. The caller generated the row's id before sending, so
+ * this looks for it on a fresh connection and answers with it when it exists; otherwise the 503
+ * stands (nothing was written, the retry is safe). The lookup is scoped to the user like any read.
+ */
+export async function createOnce<T>(
+  create: () => Promise<T>,
+  find: (db: Db) => Promise<T>,
+  opts: ConnectionOptions,
+): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof DatabaseUnavailable) || opts.signal?.aborted) throw err;
+    const found = await withConnection(find, opts).catch(() => undefined);
+    if (found === undefined) throw err;
+    return found;
+  }
+}
