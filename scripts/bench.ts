@@ -164,7 +164,7 @@ async function main() {
     );
     await admin.query('ANALYZE');
     await admin.end();
-    const tokens = await Promise.all(users.map((u) => signToken(u.id, 'access', Math.floor(Date.now() / 1000))));
+    const tokens = await Promise.all(users.map((u) => signToken(Number(u.id), 'access', Math.floor(Date.now() / 1000))));
 
     log('bundling handlers with esbuild (as serverless-esbuild does)');
     const outdir = join(root, 'bench/.build');

@@ -21,7 +21,7 @@ export interface LoginLookup {
  * usernames, so sprayed names do not pile up.
  */
 export async function countAttempt(db: Db, username: string, windowSeconds: number): Promise<LoginLookup> {
-  const { rows } = await db.query<Credentials & { id: string | null; attempts: number; retry_after: number }>(
+  const { rows } = await db.query<Omit<Credentials, 'id'> & { id: string | null; attempts: number; retry_after: number }>(
     `WITH purge AS (
        DELETE FROM login_failures WHERE username IN (
          SELECT username FROM login_failures
@@ -40,7 +40,7 @@ export async function countAttempt(db: Db, username: string, windowSeconds: numb
   );
   const row = rows[0]!;
   return {
-    user: row.id === null ? undefined : { id: row.id, password_hash: row.password_hash, is_active: row.is_active },
+    user: row.id === null ? undefined : { id: Number(row.id), password_hash: row.password_hash, is_active: row.is_active },
     attempts: row.attempts,
     retryAfterSeconds: Math.max(1, Math.ceil(row.retry_after)),
   };

@@ -27,7 +27,8 @@ export interface Request<B, Q> extends ConnectionOptions {
   body: B;
   query: Q;
   id: string;
-  userId: string;
+  /** The authenticated user's id (0 for `auth: false` routes). */
+  userId: number;
   event: Event;
   signal: AbortSignal;
   deadline: number;
@@ -70,7 +71,7 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
     const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
     const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
     const id = options.id ? pathId(event) : '';
-    const userId = options.auth === false ? '' : await authenticate(event);
+    const userId = options.auth === false ? 0 : await authenticate(event);
     const result = await fn({
       body: body as Out<BS>,
       query: query as Out<QS>,

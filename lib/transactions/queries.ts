@@ -41,7 +41,7 @@ function translateWriteError(err: unknown, book: string | undefined): unknown {
 }
 
 /** One INSERT; without `book`, the user's default book (old clients). */
-export async function insertTransaction(db: Db, userId: string, input: CreateInput, save?: SaveAs): Promise<Transaction> {
+export async function insertTransaction(db: Db, userId: number, input: CreateInput, save?: SaveAs): Promise<Transaction> {
   const insert = {
     text: `INSERT INTO transactions AS t (user_id, book_id, type, amount, category, description, date, payment_mode)
        VALUES ($1, COALESCE($2::uuid, (SELECT id FROM books WHERE user_id = $1 AND is_default)),
@@ -58,7 +58,7 @@ export async function insertTransaction(db: Db, userId: string, input: CreateInp
   }
 }
 
-export async function findTransaction(db: Db, userId: string, id: string): Promise<Transaction> {
+export async function findTransaction(db: Db, userId: number, id: string): Promise<Transaction> {
   const { rows } = await db.query<Transaction>(`SELECT ${columns('t')} FROM transactions t WHERE t.id = $1 AND t.user_id = $2`, [
     id,
     userId,
@@ -68,7 +68,7 @@ export async function findTransaction(db: Db, userId: string, id: string): Promi
 }
 
 /** PUT and PATCH: one UPDATE of the given fields (none: only updated_at moves). */
-export async function updateTransaction(db: Db, userId: string, id: string, changes: PatchInput): Promise<Transaction> {
+export async function updateTransaction(db: Db, userId: number, id: string, changes: PatchInput): Promise<Transaction> {
   const values: unknown[] = [id, userId];
   const sets = ['updated_at = now()'];
   for (const column of WRITABLE) {
@@ -92,7 +92,7 @@ export async function updateTransaction(db: Db, userId: string, id: string, chan
   }
 }
 
-export async function deleteTransaction(db: Db, userId: string, id: string): Promise<void> {
+export async function deleteTransaction(db: Db, userId: number, id: string): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM transactions WHERE id = $1 AND user_id = $2', [id, userId]);
   if (!rowCount) throw new NotFound();
 }

@@ -30,7 +30,7 @@ interface Row {
  * over the rows (then GROUPING SETS over the small grouped result). Sums are unbounded numerics, so they never overflow the
  * NUMERIC(14,2) of a single amount. The grand-total set () always yields a row, even for no match.
  */
-export async function summarize(db: Db, userId: string, filters: Filters): Promise<Summary> {
+export async function summarize(db: Db, userId: number, filters: Filters): Promise<Summary> {
   const { where, values } = filterSql(userId, filters);
   const income = `sum(g.amount) FILTER (WHERE g.type = 'income')`;
   const expense = `sum(g.amount) FILTER (WHERE g.type = 'expense')`;

@@ -96,14 +96,14 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
   });
 
   it.each([
-    ['expired', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(1_000).setExpirationTime(2_000).sign(secret)],
-    ['signed with another key', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another'))],
-    ['alg none', async (id: string) => {
+    ['expired', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(1_000).setExpirationTime(2_000).sign(secret)],
+    ['signed with another key', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another'))],
+    ['alg none', async (id: number) => {
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
       return `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ token_type: 'access', user_id: id, exp: Math.floor(Date.now() / 1000) + 300 })}.`;
     }],
-    ['HS512 with the right secret', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('5m').sign(secret)],
-    ['a refresh token', async (id: string) => new SignJWT({ token_type: 'refresh', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret)],
+    ['HS512 with the right secret', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('5m').sign(secret)],
+    ['a refresh token', async (id: number) => new SignJWT({ token_type: 'refresh', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret)],
     ['garbage', async () => 'not-a-jwt'],
   ])('refuses a token that is %s', async (_name, make) => {
     const { id } = await signUp();
