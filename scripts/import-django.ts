@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { databaseFromUrl } from '../lib/config.js';
 import { isCurrencyCode } from '../lib/currency.js';
 import { importDjango } from './lib/django-import.js';
+import { quoteTable } from './lib/django-rows.js';
 import { verifyDjango } from './lib/django-verify.js';
 
 const USAGE = `Usage: DATABASE_URL=postgres://owner@new/cashbook npm run import-django -- --from postgres://user@old/django [options]
@@ -61,6 +62,11 @@ try {
   fail('--from and DATABASE_URL must be postgres:// URLs');
 }
 const transactionsTable = values['transactions-table'];
+try {
+  quoteTable(transactionsTable);
+} catch {
+  fail('--transactions-table must be a table name, optionally schema-qualified (schema.table)');
+}
 
 if (values.verify) {
   const report = await verifyDjango({ source, target, transactionsTable, sampleSize, batchSize });

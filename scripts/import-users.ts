@@ -4,7 +4,7 @@
 // Idempotent: users that already exist (by id or username) are left alone, so the import can be
 // re-run after a failure. `npm run import-django` reads the old database directly instead.
 import { readFileSync } from 'node:fs';
-import { importUsers, moveUserIdsPastImported, parseDjangoUsers } from '../lib/auth/import.js';
+import { importUsers, parseDjangoUsers } from '../lib/auth/import.js';
 import { databaseFromUrl } from '../lib/config.js';
 import { withConnection } from '../lib/db.js';
 import { isCurrencyCode } from '../lib/currency.js';
@@ -29,5 +29,4 @@ let created = 0;
 for (let i = 0; i < users.length; i += BATCH) {
   created += await withConnection((c) => importUsers(c, users.slice(i, i + BATCH), currency), { db });
 }
-await withConnection(moveUserIdsPastImported, { db });
 console.log(`[import-users] ${users.length} rows read, ${created} users created, ${users.length - created} already present`);

@@ -60,7 +60,8 @@ const INPUT = `SELECT * FROM jsonb_to_recordset($1::jsonb)
 /**
  * One statement per batch: inserts the users that do not exist yet (by id or by username: ON
  * CONFLICT DO NOTHING, so re-running the import changes nothing) and a default book for each new
- * one. Returns how many users were created. Call moveUserIdsPastImported afterwards.
+ * one. Returns how many users were created. Then moves the id sequence past the imported ids,
+ * so users without an id (and later registrations) never collide with them.
  */
 export async function importUsers(db: Db, users: readonly DjangoUser[], currency: string): Promise<number> {
   if (users.length === 0) return 0;
@@ -78,6 +79,7 @@ export async function importUsers(db: Db, users: readonly DjangoUser[], currency
      SELECT count(*) AS created FROM created`,
     [JSON.stringify(users), DEFAULT_BOOK_NAME, currency],
   );
+  await moveUserIdsPastImported(db);
   return Number(rows[0]?.created ?? 0);
 }
 
