@@ -97,13 +97,16 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
-  for (let after = FIRST_UUID; ; ) {
-    const batch = await withConnection(
-      (db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since),
-      conn(opts.source),
-    );
+  const read = (after: string) =>
+    withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
+  // The next batch is read from the old database while this one is written here: still one
+  // connection to each, and the two servers work at the same time.
+  for (let next = read(FIRST_UUID); ; ) {
+    const batch = await next;
     if (batch.length === 0) break;
-    after = batch.at(-1)!.id;
+    next = read(batch.at(-1)!.id);
+    // A failed write must not leave the read-ahead's rejection unhandled.
+    next.catch(() => undefined);
     transactions.read += batch.length;
     const bad = new Map<string, string>();
     for (const t of batch) {
