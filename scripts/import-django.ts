@@ -97,6 +97,7 @@ console.log(line('users', summary.users));
 console.log(line('transactions', summary.transactions) + (values['delete-missing'] ? `, ${summary.transactions.deleted} deleted` : ''));
 const rows = summary.users.read + summary.transactions.read;
 console.log(`[import-django] ${rows} rows in ${summary.seconds.toFixed(1)} s (${Math.round(rows / Math.max(summary.seconds, 0.001))} rows/s)`);
+console.log(`[import-django] started reading at ${summary.startedAt} (old server's clock): use an earlier --since for the next delta`);
 if (summary.rejected.length && !values['skip-invalid']) {
   console.log('[import-django] batches with invalid rows were not written: fix the rows, or re-run with --skip-invalid');
   process.exit(1);

@@ -51,6 +51,8 @@ export interface ImportSummary {
   transactions: TableCounts & { deleted: number };
   rejected: Rejected[];
   seconds: number;
+  /** The old server's clock when this run started reading: the next delta's --since (minus a margin). */
+  startedAt: string;
 }
 
 export const CONNECT_BUDGET_MS = 60_000;
@@ -133,7 +135,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
 
   if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn);
   progress.done();
-  return { users, transactions, rejected, seconds: (performance.now() - started) / 1000 };
+  return { users, transactions, rejected, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
 /**

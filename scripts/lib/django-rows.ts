@@ -62,15 +62,19 @@ export async function readTransactions(
   return rows;
 }
 
-/** How many rows the import will read (for the progress line's ETA). */
-export async function countSource(db: Db, table: string, since: string | undefined): Promise<{ users: number; transactions: number }> {
-  const { rows } = await db.query<{ users: string; transactions: string }>(
-    `SELECT (SELECT count(*) FROM auth_user) AS users,
+/** How many rows the import will read (for the progress line's ETA), and when it started (the old server's clock). */
+export async function countSource(
+  db: Db,
+  table: string,
+  since: string | undefined,
+): Promise<{ users: number; transactions: number; startedAt: string }> {
+  const { rows } = await db.query<{ users: string; transactions: string; started_at: string }>(
+    `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at, (SELECT count(*) FROM auth_user) AS users,
             (SELECT count(*) FROM ${quoteTable(table)}
               ${since ? 'WHERE created_at > $1::timestamptz OR updated_at > $1::timestamptz' : ''}) AS transactions`,
     since ? [since] : [],
   );
-  return { users: Number(rows[0]!.users), transactions: Number(rows[0]!.transactions) };
+  return { users: Number(rows[0]!.users), transactions: Number(rows[0]!.transactions), startedAt: rows[0]!.started_at };
 }
 
 const TYPES = new Set(['income', 'expense']);
