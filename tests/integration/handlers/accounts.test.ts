@@ -21,6 +21,8 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['date_joined', 'email', 'id', 'username']);
     expect(res.body).toMatchObject({ username: 'alice', email: 'a@example.com' });
+    // An integer, as Django's auth_user.id (typed clients declare `int id`).
+    expect(Number.isSafeInteger(res.body.id) && res.body.id > 0).toBe(true);
     const [row] = await adminQuery<{ password_hash: string }>('SELECT password_hash FROM users WHERE username = $1', ['alice']);
     expect(row?.password_hash).toMatch(/^scrypt\$/);
     await expectNoAppConnections();
@@ -44,6 +46,7 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
     const claims = JSON.parse(Buffer.from(res.body.access.split('.')[1], 'base64url').toString());
     expect(claims).toMatchObject({ token_type: 'access' });
     expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'jti', 'token_type', 'user_id']);
+    expect(typeof claims.user_id).toBe('number');
     expect(claims.exp - claims.iat).toBe(300);
   });
 
