@@ -68,8 +68,16 @@ try {
   fail('--transactions-table must be a table name, optionally schema-qualified (schema.table)');
 }
 
+/** A database that stays unreachable past the connect budget, or a failed statement: a clean line, not a stack. */
+function failed(err: unknown): never {
+  const cause = (err as { cause?: unknown }).cause;
+  const message = [err, cause].filter((e): e is Error => e instanceof Error).map((e) => e.message).join(': ');
+  console.error(`[import-django] failed: ${message}. Nothing of the failed batch was written; run again to resume.`);
+  process.exit(1);
+}
+
 if (values.verify) {
-  const report = await verifyDjango({ source, target, transactionsTable, sampleSize, batchSize });
+  const report = await verifyDjango({ source, target, transactionsTable, sampleSize, batchSize }).catch(failed);
   for (const line of report.differences) console.log(`[verify] ${line}`);
   console.log(
     `[verify] ${report.users} users, ${report.transactions} transactions, ${report.sampled} sampled: ` +
@@ -88,7 +96,7 @@ const summary = await importDjango({
   deleteMissing: values['delete-missing'],
   batchSize,
   progress: process.stderr,
-});
+}).catch(failed);
 for (const r of summary.rejected) console.log(`[import-django] invalid ${r.table} ${r.id}: ${r.reason}`);
 const line = (name: string, c: (typeof summary)['users']) =>
   `[import-django] ${name}: ${c.read} read, ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ` +
