@@ -96,9 +96,15 @@ export interface UpsertCounts {
 export async function upsertUsers(db: Db, users: readonly DjangoUser[], currency: string): Promise<UpsertCounts> {
   if (users.length === 0) return { inserted: 0, updated: 0 };
   const { rows } = await db.query<{ inserted: string; updated: string }>(
-    `WITH input AS (${INPUT}), written AS (
+    `WITH input AS (${INPUT}), changed AS (
+       -- Unchanged users are left out before the INSERT: ON CONFLICT would lock (write) each of them.
+       SELECT * FROM input i WHERE NOT EXISTS (
+         SELECT 1 FROM users u WHERE u.id = i.id
+           AND (u.username, u.email, u.password_hash, u.date_joined, u.is_active, u.last_login)
+             IS NOT DISTINCT FROM (i.username, i.email, i.password, i.date_joined::timestamptz, i.is_active, i.last_login::timestamptz))
+     ), written AS (
        INSERT INTO users AS u (id, username, email, password_hash, date_joined, is_active, last_login)
-       SELECT id, username, email, password, date_joined::timestamptz, is_active, last_login::timestamptz FROM input
+       SELECT id, username, email, password, date_joined::timestamptz, is_active, last_login::timestamptz FROM changed
        ON CONFLICT (id) DO UPDATE SET
          username = excluded.username, email = excluded.email, password_hash = excluded.password_hash,
          date_joined = excluded.date_joined, is_active = excluded.is_active, last_login = excluded.last_login

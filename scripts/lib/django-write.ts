@@ -25,10 +25,17 @@ export async function upsertTransactions(
     `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_id bigint, type text, amount numeric, category text,
          description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
+     ), changed AS (
+       -- Unchanged rows are left out before the INSERT: ON CONFLICT would lock each of them (a
+       -- write per row) even when its WHERE then skips the update.
+       SELECT i.* FROM input i WHERE NOT EXISTS (
+         SELECT 1 FROM transactions t WHERE t.id = i.id
+           AND (t.type, t.amount, t.category, t.description, t.date, t.payment_mode, t.created_at, t.updated_at)
+             IS NOT DISTINCT FROM (i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at))
      ), written AS (
        INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
        SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at
-       FROM input i JOIN books b ON b.user_id = i.user_id AND b.is_default
+       FROM changed i JOIN books b ON b.user_id = i.user_id AND b.is_default
        ON CONFLICT (id) DO UPDATE SET
          type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
          date = excluded.date, payment_mode = excluded.payment_mode, created_at = excluded.created_at, updated_at = excluded.updated_at

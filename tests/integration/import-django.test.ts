@@ -110,14 +110,14 @@ describe('import-django', () => {
   });
 
   it('changes nothing on a second run', async () => {
-    const before = await adminQuery('SELECT xmin::text, id::text FROM transactions ORDER BY id');
+    const before = await adminQuery('SELECT xmin::text, xmax::text, id::text FROM transactions ORDER BY id');
     const res = await run();
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('transactions: 5 read, 0 inserted, 0 updated, 5 unchanged, 0 invalid');
     // alice's hash was upgraded to scrypt by her login here: the re-run puts Django's back (the
     // old database is the source of truth until cutover), bob and carol are untouched.
     expect(res.stdout).toContain('users: 3 read, 0 inserted, 1 updated, 2 unchanged, 0 invalid');
-    expect(await adminQuery('SELECT xmin::text, id::text FROM transactions ORDER BY id')).toEqual(before);
+    expect(await adminQuery('SELECT xmin::text, xmax::text, id::text FROM transactions ORDER BY id')).toEqual(before);
   });
 
   it('copies only what changed after --since, and with --delete-missing removes what was deleted', async () => {
