@@ -2,7 +2,8 @@
 // on this machine — a full import of BENCH_TRANSACTIONS (default 1,000,000) transactions of
 // BENCH_USERS users, a no-op re-run, a delta of BENCH_DELTA changed rows (half updated, half new)
 // with --since, and --verify — each as the operator runs it (`scripts/import-django.ts` in a
-// child process, its peak memory from /usr/bin/time). A benchmark, not a test.
+// child process, with the same Node flags as `npm run import-django`, its peak memory from
+// /usr/bin/time). A benchmark, not a test.
 //
 // The old database is made by Django 3.2's own `migrate` (tests/support/django) and filled by SQL;
 // both databases are uniquely named ones on BENCH_SERVER (a superuser URL, default the local
@@ -40,7 +41,7 @@ async function timed(args: string[]): Promise<{ seconds: number; maxRssMb: numbe
   const started = performance.now();
   const run = promisify(execFile)(
     '/usr/bin/time',
-    ['-f', 'maxrss_kb=%M', 'node', '--import', 'tsx', 'scripts/import-django.ts', '--from', urlOf(oldDb), ...args],
+    ['-f', 'maxrss_kb=%M', 'node', '--max-old-space-size=128', '--import', 'tsx', 'scripts/import-django.ts', '--from', urlOf(oldDb), ...args],
     { cwd: root, env: { ...process.env, DATABASE_URL: urlOf(newDb) }, maxBuffer: 64 * 1024 * 1024 },
   );
   const result = await run.then(
