@@ -1,13 +1,16 @@
 // `npm start`: the whole API on this machine. Without DATABASE_URL it starts an embedded
-// PostgreSQL (data in .data/, kept across restarts) with an application role limited to
-// DB_CONNECTION_LIMIT connections, migrates, and serves through serverless-offline.
+// PostgreSQL (data outside the project, kept across restarts: see defaultLocalDataDir) with an
+// application role limited to DB_CONNECTION_LIMIT connections, migrates, and serves through
+// serverless-offline.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './lib/database-setup.js';
-import { persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
+import { freePort } from './lib/embedded-postgres.js';
+import { defaultLocalDataDir, persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = `${root}.data`;
+const dataDir = process.env.LOCAL_DATA_DIR || defaultLocalDataDir(root, process.env.XDG_DATA_HOME);
 const port = Number(process.env.PORT ?? 3000);
 const connectionLimit = Number(process.env.DB_CONNECTION_LIMIT ?? 2);
 const say = (line: string) => console.log(`[start] ${line}`);
@@ -18,7 +21,10 @@ async function database(): Promise<{ url: string; local?: LocalDatabase }> {
     await migrate(process.env.DATABASE_URL, say);
     return { url: process.env.DATABASE_URL };
   }
-  say(`starting embedded PostgreSQL (data in .data/postgres, app role limited to ${connectionLimit} connections)`);
+  say(`starting embedded PostgreSQL (data in ${dataDir}, app role limited to ${connectionLimit} connections)`);
+  if (existsSync(`${root}.data/postgres`)) {
+    say(`.data/ in the project is an earlier version's data and is no longer used: move its contents to ${dataDir} (both stopped) to keep them, or delete it`);
+  }
   const local = await startLocalDatabase({
     dataDir: `${dataDir}/postgres`,
     persistent: true,
@@ -31,7 +37,7 @@ async function database(): Promise<{ url: string; local?: LocalDatabase }> {
   return { url: local.appUrl, local };
 }
 
-function serve(url: string): ChildProcess {
+function serve(url: string, lambdaPort: number): ChildProcess {
   const env = {
     ...process.env,
     DATABASE_URL: url,
@@ -40,7 +46,7 @@ function serve(url: string): ChildProcess {
     // Powertools dev mode: each invocation's log line pretty-printed for reading in a terminal.
     POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true',
   };
-  const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local'], {
+  const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local', '--lambdaPort', String(lambdaPort)], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,19 +74,41 @@ Press Ctrl-C to stop.`);
 }
 
 const started = Date.now();
-const { url, local } = await database();
-const offline = serve(url);
-say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
-
+let offline: ChildProcess | undefined;
+let local: LocalDatabase | undefined;
 let stopping = false;
+
+/** Ctrl-C ends everything within a few seconds, even a serverless-offline that stopped answering. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  offline.kill('SIGTERM');
-  await local?.server.stop();
+  const child = offline;
+  const offlineExited =
+    child && child.exitCode === null && child.signalCode === null
+      ? new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+        })
+      : undefined;
+  await Promise.all([offlineExited, local?.server.stop()]);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
-offline.on('exit', (code) => void stop(code ?? 1));
+
+try {
+  const db = await database();
+  local = db.local;
+  if (!stopping) {
+    offline = serve(db.url, await freePort(3002));
+    offline.on('exit', (code) => void stop(code ?? 1));
+    say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
+  }
+} catch (err) {
+  // One readable message (it carries PostgreSQL's last log lines when the server failed), no stack.
+  console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  await local?.server.stop();
+  process.exit(1);
+}

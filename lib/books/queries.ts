@@ -2,11 +2,12 @@ import { errorCode, type Db } from '../db.js';
 import { Conflict, InvalidToken, NotFound } from '../errors.js';
 import type { SaveAs } from '../http/idempotent.js';
 import { withSavedResponse } from '../idempotency.js';
-import { isoTimestamp, money, signedAmount } from '../sql.js';
+import { isoTimestamp, money } from '../sql.js';
+import { bookBalanceSql } from '../transactions/totals.js';
 import type { CreateBookInput, PatchBookInput } from './schema.js';
 
 // Data access for books, each statement scoped to the user. A book's balance is the sum of its
-// transactions (income minus expense), read index-only from transactions_book_ledger_idx.
+// transactions (income minus expense): the sum of its year rows in book_totals.
 
 export interface Book {
   id: string;
@@ -19,7 +20,7 @@ export interface Book {
 
 const columns = (b: string) => `${b}.id, ${b}.name, ${b}.currency, ${b}.is_default,
   ${isoTimestamp(`${b}.created_at`)} AS created_at,
-  (SELECT ${money(`sum(${signedAmount('t')})`)} FROM transactions t WHERE t.book_id = ${b}.id) AS balance`;
+  ${money(bookBalanceSql(`${b}.id`))} AS balance`;
 
 export async function insertBook(
   db: Db,

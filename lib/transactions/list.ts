@@ -1,24 +1,30 @@
 import type { Db } from '../db.js';
+import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
-import { ValidationError } from '../errors.js';
 import { columns, type Transaction } from './queries.js';
 import type { Filters } from './schema.js';
+import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, tallyFor } from './totals.js';
 
-// Filtered, ordered transactions with each one's running balance, in ONE statement:
-//   meta    the filtered count (index-only scan) and whether ?book= is one of the user's books;
+// Filtered, ordered transactions with each one's running balance, in ONE statement, reading
+// the per-book totals (lib/transactions/totals.ts) instead of every earlier row of a book:
+//   own     the user's books in scope (whether ?book= is one of them);
+//   meta    the filtered count, from the totals when the filters allow (else counted);
+//   loc     for a deep page of a date-ordered list: the day (or month) it starts in, from the
+//           totals, so OFFSET skips at most that day's rows (see locateSql);
 //   page    the requested slice, straight off an index in the requested order;
-//   lo, hi  per book on the page, its first and last page row in ledger order (date, created_at, id);
-//   ledger  balance_after = (sum of the book's rows before `lo`, an index-only aggregate)
-//           + a running sum (window function) over the book's rows from `lo` to `hi`, read in
-//           index order (no sort). It covers ALL the book's rows in that range, not only the
-//           filtered ones: the balance is the book's, whatever the filters and the page.
+//   bounds  per (book, day) on the page, its first (or last) page row in ledger order;
+//   ledger  balance_after = the book's balance at a day boundary (at most ~50 total rows)
+//           + a running sum (window function) over the book's rows of that day between the
+//           boundary and the page's row, read in index order (no sort). It covers ALL the
+//           book's rows, not only the filtered ones: the balance is the book's, whatever the
+//           filters and the page. For a newest-first page the sum runs back from the day's
+//           end (page 1 reads just its own rows), otherwise forward from the day's start.
 // The page rows pick their balances out of one jsonb map (id -> balance) instead of a join:
 // with stale statistics (right after a bulk import) the planner chose a nested loop for a
-// join of two CTEs, 10,000 x 10,000 rows for an export. Every step here is a 1-row or
-// per-book step, whatever the estimates.
-// The book ids come from the page, itself scoped to the user; the ledger index does not hold
-// user_id, and adding it as a condition would cost a heap visit per row.
+// join of two CTEs. The map is MATERIALIZED: with a page estimated at one row, the planner
+// otherwise recomputed it once per page row. Every step is a 1-row or per-(book, day) step.
+// The ledger index does not hold user_id: the book ids come from the page, itself scoped to the user.
 
 export interface ListedTransaction extends Transaction {
   balance_after: string;
@@ -39,56 +45,63 @@ export async function listLedger(
   slice: Slice,
 ): Promise<{ count: number; rows: ListedTransaction[] }> {
   const { where, values } = filterSql(userId, filters);
-  const bookCheck = bookCheckSql(filters, values);
-  values.push(slice.limit, slice.offset);
-  const [limit, offset] = [values.length - 1, values.length];
+  const param = paramsOf(values);
+  const tally = tallyFor(filters);
+  const own = ownBooksSql('$1', filters, param);
+  const total = slice.forExport ? 'NULL' : countSql(filters, tally, () => where, param);
+  const [limit, offset] = [param(slice.limit), param(slice.offset)];
+  const first = filters.ordering[0];
+  const byDate = first?.field === 'date';
+  const newestFirst = byDate && first.descending;
+  const locate = byDate && slice.offset > 0 ? locateSql(filters, tally, newestFirst, `${offset}::bigint`, param) : null;
   const { rows } = await db.query<ListedTransaction & { total: string; book_found: boolean }>(
-    `WITH page AS (
-       SELECT t.* FROM transactions t WHERE ${where}
-       ORDER BY ${orderSql(filters.ordering)} LIMIT $${limit} OFFSET $${offset}
+    `WITH ${own}, ${locate ? `${locate.cte},` : ''} page AS (
+       SELECT t.* FROM transactions t WHERE ${where}${locate ? ` AND ${locate.pageCondition}` : ''}
+       ORDER BY ${orderSql(filters.ordering)} LIMIT ${limit} OFFSET ${locate ? locate.offset : offset}
      ), page_ids AS (
        SELECT jsonb_object_agg(id::text, true) AS ids FROM page
-     ), lo AS (
-       SELECT DISTINCT ON (book_id) book_id, date, created_at, id FROM page ORDER BY book_id, date, created_at, id
-     ), hi AS (
-       SELECT DISTINCT ON (book_id) book_id, date, created_at, id FROM page
-       ORDER BY book_id, date DESC, created_at DESC, id DESC
-     ), ledger AS (
-       SELECT COALESCE(jsonb_object_agg(w.id::text, (before.total + w.running)::text), '{}') AS balances
-       FROM lo JOIN hi USING (book_id)
-       CROSS JOIN LATERAL (
-         SELECT COALESCE(sum(${signedAmount('l')}), 0) AS total FROM transactions l
-         WHERE l.book_id = lo.book_id AND (l.date, l.created_at, l.id) < (lo.date, lo.created_at, lo.id)
-       ) AS before
-       CROSS JOIN LATERAL (
-         SELECT l.id, sum(${signedAmount('l')}) OVER (ORDER BY l.date, l.created_at, l.id ROWS UNBOUNDED PRECEDING) AS running
-         FROM transactions l
-         WHERE l.book_id = lo.book_id
-           AND (l.date, l.created_at, l.id) >= (lo.date, lo.created_at, lo.id)
-           AND (l.date, l.created_at, l.id) <= (hi.date, hi.created_at, hi.id)
-       ) AS w
-       WHERE (SELECT ids FROM page_ids) ? w.id::text
-     )
+     ), ${ledgerSql(newestFirst)}
      SELECT meta.total, meta.book_found, ${columns('p')}, ledger.balances ->> p.id::text AS balance_after
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
-     FROM (SELECT ${slice.forExport ? 'NULL' : `(SELECT count(*) FROM transactions t WHERE ${where})`} AS total, ${bookCheck} AS book_found) AS meta
+     FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
      LEFT JOIN (page p CROSS JOIN ledger) ON true
      ORDER BY ${orderSql(filters.ordering, 'p.')}`,
     values,
   );
-  const first = rows[0]!;
-  if (!first.book_found) throw unknownBookFilter();
-  const count = Number(first.total ?? 0);
-  const listed = first.id === null ? [] : rows.map(({ total: _t, book_found: _b, ...row }) => row as ListedTransaction);
+  const head = rows[0]!;
+  if (!head.book_found) throw unknownBookFilter();
+  const count = Number(head.total ?? 0);
+  const listed = head.id === null ? [] : rows.map(({ total: _t, book_found: _b, ...row }) => row as ListedTransaction);
   return { count, rows: listed };
+}
+
+/**
+ * The CTEs `bounds` and `ledger` (balances of the page rows, by id). `fromEnd`: sum back from
+ * the end of each day (the balance after the day, minus the rows after the page row);
+ * otherwise forward from its start.
+ */
+function ledgerSql(fromEnd: boolean): string {
+  const direction = fromEnd ? '' : ' DESC';
+  const window = fromEnd
+    ? `sum(${signedAmount('l')}) OVER (ORDER BY l.created_at DESC, l.id DESC ROWS UNBOUNDED PRECEDING) - ${signedAmount('l')}`
+    : `sum(${signedAmount('l')}) OVER (ORDER BY l.created_at, l.id ROWS UNBOUNDED PRECEDING)`;
+  return `bounds AS (
+       SELECT DISTINCT ON (book_id, date) book_id, date, created_at, id FROM page
+       ORDER BY book_id, date, created_at${direction}, id${direction}
+     ), ledger AS MATERIALIZED (
+       SELECT COALESCE(jsonb_object_agg(w.id::text, (${fromEnd ? 'base.total - w.running' : 'base.total + w.running'})::text), '{}') AS balances
+       FROM bounds b
+       -- OFFSET 0 keeps this a per-(book, day) step: flattened, it ran once per ledger row.
+       CROSS JOIN LATERAL (SELECT ${balanceAtSql('b.book_id', 'b.date', fromEnd)} AS total OFFSET 0) AS base
+       CROSS JOIN LATERAL (
+         SELECT l.id, ${window} AS running
+         FROM transactions l
+         WHERE l.book_id = b.book_id AND l.date = b.date AND (l.created_at, l.id) ${fromEnd ? '>=' : '<='} (b.created_at, b.id)
+       ) AS w
+       WHERE (SELECT ids FROM page_ids) ? w.id::text
+     )`;
 }
 
 /** django-filter's ModelChoiceFilter message: the same for a missing book and another user's. */
 export const unknownBookFilter = () =>
   new ValidationError({ book: ['Select a valid choice. That choice is not one of the available choices.'] });
-
-/** SQL saying whether `?book=` (already a parameter in `values`) is one of the user's books. */
-export function bookCheckSql(filters: Filters, values: unknown[]): string {
-  if (!filters.book) return 'true';
-  return `EXISTS (SELECT 1 FROM books WHERE id = $${values.indexOf(filters.book) + 1} AND user_id = $1)`;
-}

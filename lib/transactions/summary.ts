@@ -1,8 +1,9 @@
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql } from './filters.js';
-import { bookCheckSql, unknownBookFilter } from './list.js';
+import { unknownBookFilter } from './list.js';
 import type { Filters } from './schema.js';
+import { bookFoundSql, ownBooksSql, paramsOf, summaryGroupsSql, summaryTally } from './totals.js';
 
 export interface Summary {
   count: number;
@@ -26,23 +27,23 @@ interface Row {
 }
 
 /**
- * Totals, per category and per month of the filtered transactions: ONE statement and one pass
- * over the rows (then GROUPING SETS over the small grouped result). Sums are unbounded numerics, so they never overflow the
- * NUMERIC(14,2) of a single amount. The grand-total set () always yields a row, even for no match.
+ * Totals, per category and per month of the filtered transactions: ONE statement. The groups
+ * (category, month, type) come from the per-book month totals when the filters allow (book,
+ * type, category, dates: the partial months at the ends of a date range are scanned), else
+ * from one pass over the rows; then GROUPING SETS over those few groups. Sums are unbounded
+ * numerics, so they never overflow the NUMERIC(14,2) of a single amount. The grand-total set
+ * () always yields a row, even for no match.
  */
 export async function summarize(db: Db, userId: number, filters: Filters): Promise<Summary> {
-  const { where, values } = filterSql(userId, filters);
+  const values: unknown[] = [userId];
+  const param = paramsOf(values);
+  const own = ownBooksSql('$1', filters, param);
+  const groups = summaryGroupsSql(filters, summaryTally(filters), () => filterSql(userId, filters, values).where, param);
   const income = `sum(g.amount) FILTER (WHERE g.type = 'income')`;
   const expense = `sum(g.amount) FILTER (WHERE g.type = 'expense')`;
   const { rows } = await db.query<Row>(
-    // g: one pass over the rows into (category, month, type) groups; then the grand total, the
-    // per-category and the per-month figures from those few groups.
-    `WITH g AS (
-       SELECT t.category, date_trunc('month', t.date::timestamp)::date AS month, t.type, sum(t.amount::numeric) AS amount, count(*) AS n
-       FROM transactions t WHERE ${where}
-       GROUP BY 1, 2, 3
-     )
-     SELECT ${bookCheckSql(filters, values)} AS book_found,
+    `WITH ${own}, g AS (${groups})
+     SELECT ${bookFoundSql(filters)} AS book_found,
             1 - GROUPING(g.category) AS per_category, 1 - GROUPING(g.month) AS per_month,
             g.category, to_char(g.month, 'YYYY-MM') AS month, COALESCE(sum(g.n), 0) AS count,
             ${money(income)} AS income, ${money(expense)} AS expense,

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { createDatabase, migrate, setupAppRole, type RoleSettings } from './database-setup.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
 
@@ -16,6 +17,20 @@ export interface LocalDatabase {
   appUrl: string;
   /** Superuser on the app database (setup, tests' pg_stat_activity checks). */
   adminUrl: string;
+}
+
+/**
+ * Where `npm start` keeps the embedded database and its secrets: outside the project, because
+ * every file PostgreSQL writes inside a watched tree is work for the bundler's file watcher (it
+ * grew serverless-offline until Node's heap limit killed it). One folder per checkout (its name
+ * and a hash of its path). As root, PostgreSQL runs as the `postgres` user, which cannot enter
+ * root's home (mode 700): root's data goes to /var/lib, everyone else's to XDG_DATA_HOME.
+ */
+export function defaultLocalDataDir(projectRoot: string, xdgDataHome?: string): string {
+  const real = realpathSync(projectRoot);
+  const key = `${basename(real)}-${createHash('sha256').update(real).digest('hex').slice(0, 8)}`;
+  if (process.getuid?.() === 0) return join('/var/lib/cashbook-api', key);
+  return join(xdgDataHome || join(homedir(), '.local', 'share'), 'cashbook-api', key);
 }
 
 /** A secret kept in a file next to the data, so a restarted stack keeps its passwords. */

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { listBooks } from '../lib/books/queries.js';
+import type { Db } from '../lib/db.js';
+import { listLedger } from '../lib/transactions/list.js';
+import { insertTransaction } from '../lib/transactions/queries.js';
+import { createBody, listQuery } from '../lib/transactions/schema.js';
+import { summarize } from '../lib/transactions/summary.js';
+import { EXPORT_MAX_ROWS } from '../lib/transactions/export.js';
+import { startLocalDatabase } from './lib/local-database.js';
+
+// What the ledger's statements cost on a small and on a large book, as PostgreSQL sees it:
+//   npx tsx scripts/explain-ledger.ts [rows of the large book, default 1000000] [--plans]
+// Starts a scratch embedded PostgreSQL (deleted afterwards), seeds one user with a 1,000-row
+// book and one with a large book (300 days, 10 categories on every day), then runs
+// each scenario's statement — built by the app's own data-access functions — under
+// EXPLAIN (ANALYZE, BUFFERS), each time on a FRESH connection of the application role (SCRAM),
+// as every Lambda invocation does: planning time then includes the catalog loading a fresh
+// backend pays. Prints the median of a few runs. Not a test (it takes a minute or more).
+
+type UserId = Parameters<typeof listLedger>[1];
+const RUNS = 5;
+
+const showPlans = process.argv.includes('--plans');
+
+interface Measure {
+  planning: number;
+  execution: number;
+  triggers: number;
+  hit: number;
+  read: number;
+  /** connect + statement + close, as the client sees it */
+  wall: number;
+}
+
+/** A Db that runs each statement under EXPLAIN first (in a rolled-back transaction), then for real. */
+function explaining(client: pg.Client, measures: Measure[], printPlan: boolean): Db {
+  return {
+    async query<R extends object>(text: string, values?: readonly unknown[]) {
+      await client.query('BEGIN');
+      if (printPlan && !measures.length) {
+        const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values as unknown[]);
+        process.stderr.write(`${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`);
+        await client.query('ROLLBACK');
+        await client.query('BEGIN');
+      }
+      const { rows } = await client.query<{ 'QUERY PLAN': Array<Record<string, any>> }>(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`,
+        values as unknown[],
+      );
+      await client.query('ROLLBACK');
+      const plan = rows[0]!['QUERY PLAN'][0]!;
+      measures.push({
+        planning: plan['Planning Time'],
+        execution: plan['Execution Time'],
+        triggers: (plan.Triggers ?? []).reduce((s: number, t: { Time: number }) => s + t.Time, 0),
+        hit: plan.Plan['Shared Hit Blocks'] + (plan.Planning?.['Shared Hit Blocks'] ?? 0),
+        read: plan.Plan['Shared Read Blocks'] + (plan.Planning?.['Shared Read Blocks'] ?? 0),
+        wall: 0,
+      });
+      return { rows: [] as R[], rowCount: 0 };
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function measure(appUrl: string, run: (db: Db) => Promise<unknown>): Promise<Measure> {
+  const all: Measure[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const started = performance.now();
+    const client = new pg.Client({ connectionString: appUrl });
+    await client.connect();
+    const measures: Measure[] = [];
+    try {
+      // The plan is printed from the last run, so the measured runs before it stay cold.
+      await run(explaining(client, measures, showPlans && i === RUNS - 1)).catch((err: unknown) => {
+        // An empty result makes the data functions throw (e.g. 404); the EXPLAIN already ran.
+        if (!measures.length) throw err;
+      });
+    } finally {
+      await client.end();
+    }
+    all.push({ ...measures[0]!, wall: performance.now() - started });
+  }
+  const pick = (k: keyof Measure) => median(all.map((m) => m[k]));
+  return { planning: pick('planning'), execution: pick('execution'), triggers: pick('triggers'), hit: pick('hit'), read: pick('read'), wall: pick('wall') };
+}
+
+async function seed(admin: pg.Client, username: string, rows: number): Promise<{ id: UserId; book: string }> {
+  const { rows: [user] } = await admin.query<{ id: UserId }>(
+    `INSERT INTO users (username, password_hash) VALUES ($1, 'x') RETURNING id`,
+    [username],
+  );
+  const { rows: [book] } = await admin.query<{ id: string }>(
+    `INSERT INTO books (user_id, name, currency, is_default) VALUES ($1, 'Cashbook', 'INR', true) RETURNING id`,
+    [user!.id],
+  );
+  await admin.query(
+    `INSERT INTO transactions (user_id, book_id, type, amount, category, description, date)
+     SELECT $1, $2, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'cat' || (i / 300 % 10), 'seed ' || i,
+            DATE '2026-01-01' + (i % 300)
+     FROM generate_series(1, $3::int) AS i`,
+    [user!.id, book!.id, rows],
+  );
+  return { id: user!.id, book: book!.id };
+}
+
+async function main() {
+  const large = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'cashbook-explain-'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const local = await startLocalDatabase({
+    dataDir: join(dir, 'pg'),
+    persistent: false,
+    connectionLimit: 2,
+    adminPassword: randomBytes(12).toString('hex'),
+    appPassword: randomBytes(12).toString('hex'),
+    flags: ['-c', 'shared_buffers=256MB'],
+  });
+  try {
+    const admin = new pg.Client({ connectionString: local.adminUrl });
+    await admin.connect();
+    let started = performance.now();
+    const small = await seed(admin, 'small', 1_000);
+    const big = await seed(admin, 'large', large);
+    log(`seeded 1,000 + ${large.toLocaleString('en')} rows in ${((performance.now() - started) / 1000).toFixed(1)} s (triggers included)`);
+    started = performance.now();
+    await admin.query('VACUUM ANALYZE');
+    log(`VACUUM ANALYZE ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await admin.end();
+
+    const pageSize = 50;
+    const scenarios: Array<[string, (user: { id: UserId; book: string }, rows: number) => (db: Db) => Promise<unknown>]> = [
+      ['list page 1', (u) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: pageSize, offset: 0 })],
+      ['list middle page', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['list ?category= page 1', (u) => (db) => listLedger(db, u.id, listQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: 0 })],
+      ['list ?category= middle', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: Math.floor(n / 20) })],
+      ['list ?book=&ordering=date middle', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({ book: u.book, ordering: 'date' }), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['summary', (u) => (db) => summarize(db, u.id, listQuery.parse({}))],
+      ['summary ?category=', (u) => (db) => summarize(db, u.id, listQuery.parse({ category: 'cat3' }))],
+      ['export (first 10,001 rows)', (u) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true })],
+      ['books with balances', (u) => (db) => listBooks(db, u.id, { page: 1, page_size: 50 })],
+      ['create (trigger)', (u) => (db) => insertTransaction(db, u.id, createBody.parse({ type: 'expense', amount: '12.34', date: '2026-03-01' }))],
+      ['list ?search= page 1 (scans)', (u) => (db) => listLedger(db, u.id, listQuery.parse({ search: 'seed 12' }), { limit: pageSize, offset: 0 })],
+    ];
+    const cols = ['scenario', 'rows', 'plan ms', 'exec ms', 'trigger ms', 'buffers', 'wall ms (fresh conn)'];
+    console.log(`| ${cols.join(' | ')} |`);
+    console.log(`|${cols.map(() => '---').join('|')}|`);
+    for (const [name, build] of scenarios) {
+      for (const [user, rows] of [[small, 1_000], [big, large]] as const) {
+        const m = await measure(local.appUrl, build(user, rows));
+        const cells = [name, rows.toLocaleString('en'), m.planning.toFixed(2), m.execution.toFixed(2), m.triggers.toFixed(2), String(m.hit + m.read), m.wall.toFixed(1)];
+        console.log(`| ${cells.join(' | ')} |`);
+      }
+    }
+  } finally {
+    await local.server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
