@@ -62,12 +62,26 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * A pooler between us and PostgreSQL has no server connection for us now. PgBouncer says so with
+ * SQLSTATE 08P01 and the text (max_client_conn / max_db_connections full, or query_wait_timeout
+ * after waiting in its queue); RDS Proxy documents only the texts (borrow timeout, client
+ * connection and rate limits, IAM authentication throttled). The same "not now" as 53300.
+ */
+const POOLER_BUSY =
+  /no more connections allowed|query_wait_timeout|timed-out waiting to acquire database connection|maximum number of client connections to the proxy exceeded|rate of connection to proxy exceeded|too many competing requests/i;
+
+export function isPoolerBusy(err: unknown): boolean {
+  return err instanceof Error && POOLER_BUSY.test(err.message);
+}
+
 /** The server is up but has no slot for us now (or is too busy to tell us in time). */
 function isContention(err: unknown): boolean {
-  return errorCode(err) === '53300' || (err instanceof Error && /timeout expired/i.test(err.message));
+  return errorCode(err) === '53300' || isPoolerBusy(err) || (err instanceof Error && /timeout expired/i.test(err.message));
 }
 
 export function isRetryableConnectError(err: unknown): boolean {
+  if (isPoolerBusy(err)) return true;
   const code = errorCode(err);
   if (code) return RETRYABLE_CONNECT.has(code);
   // pg reports its own connect timeout and an early hang-up without a code.
@@ -75,8 +89,8 @@ export function isRetryableConnectError(err: unknown): boolean {
   return /timeout expired|Connection terminated/i.test(message);
 }
 
-// Parsing a CA bundle costs tens of ms (the Lambda runtime's /var/runtime/ca-cert.pem holds
-// every Amazon CA): do it once per container, not once per connection.
+// DB_SSL_CA replaces Node's roots (a private CA); deployed stages instead add the RDS CA bundle
+// to them with NODE_EXTRA_CA_CERTS (docs/deploy.md). Parse it once per container, not per connection.
 let caCache: { file: string; context: SecureContext } | undefined;
 
 function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
@@ -210,6 +224,7 @@ function translateQueryError(err: unknown, signal: AbortSignal | undefined): unk
   if (signal?.aborted) return new RequestTimeout({ cause: err });
   const code = errorCode(err);
   if (code === '57014') return new RequestTimeout({ cause: err }); // statement_timeout / cancel
+  if (isPoolerBusy(err)) return new DatabaseUnavailable({ cause: err });
   if (code === '25P03' || code === '57P01' || code === '57P02' || code?.startsWith('08')) {
     return new DatabaseUnavailable({ cause: err });
   }
@@ -219,7 +234,11 @@ function translateQueryError(err: unknown, signal: AbortSignal | undefined): unk
   return err;
 }
 
-/** The connection died before this query was sent: nothing reached the server. */
+/**
+ * The connection died before this query was sent: nothing reached the server. (A pooler's
+ * query_wait_timeout also means nothing ran, but the request already waited out the pooler's
+ * queue: it gets its 503 rather than a second wait past its deadline.)
+ */
 const neverSent = (err: unknown) => err instanceof Error && /not queryable/i.test(err.message);
 
 /**

@@ -173,3 +173,18 @@ export class Throttled extends DetailError {
     return { detail: this.detail, code: this.code };
   }
 }
+
+/** A dependency other than the database (the JWT secret's SSM parameter) could not be reached. */
+export class DependencyUnavailable extends DetailError {
+  override readonly name = 'DependencyUnavailable';
+  readonly status = 503;
+  readonly code = 'dependency_unavailable';
+  /** Which dependency failed, for the smoke test and the operator (never a secret). */
+  constructor(readonly dependency: string, options?: ErrorOptions, retryAfterSeconds = 2) {
+    super('A service this request needs is unavailable. Please retry shortly.', options);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+  override body() {
+    return { detail: this.detail, code: this.code, dependency: this.dependency };
+  }
+}

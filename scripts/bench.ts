@@ -1,52 +1,83 @@
-// `npm run bench`: how close the one-connection-per-invocation design gets to the physical limit
-// of a connection-limited database. A benchmark, not a test: it measures and reports.
+// `npm run bench`: what the one-connection-per-invocation design costs and delivers on a
+// connection-limited database, directly and through PgBouncer (the local stand-in for RDS
+// Proxy). A benchmark, not a test: it measures and reports.
 //
-//   BENCH_BUDGET=2 BENCH_CLIENTS=64 BENCH_SECONDS=20 BENCH_SCENARIOS=list,create,mixed,login \
-//   BENCH_MODES=inprocess,http npm run bench
+// Every setting is an environment variable or the same name as a flag (--seconds=5):
+//   BENCH_SCENARIOS  cold-start,raw,mixed,large-book   (also: list, create, login)
+//   BENCH_VIA        direct,pooled     pooled = PgBouncer, transaction pooling, pool = budget
+//   BENCH_CLIENTS    2,64              concurrent clients for raw/mixed/list/create/login
+//   BENCH_SECONDS    15                per measured point
+//   BENCH_MODES      http              http = serverless-offline; inprocess = bundled handlers in workers
+//   BENCH_BUDGET     2                 the app role's CONNECTION LIMIT (and PgBouncer's pool)
+//   BENCH_LARGE_ROWS 1000000           rows of the large book (large-book)
+//   BENCH_REQUESTS   30                sequential requests per large-book measurement
+// The default run takes about 10 minutes.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import pg from 'pg';
 import { appConnections } from './lib/database-setup.js';
-import { APP_ROLE, startLocalDatabase } from './lib/local-database.js';
+import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database.js';
 import { startOffline } from './lib/offline.js';
+import { pgbouncerBinary, poolerActivity, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
+import { postgresCpuMs, postmasterPid } from './bench/cpu.js';
 
+for (const arg of process.argv.slice(2)) {
+  const match = /^--([a-z-]+)=(.*)$/.exec(arg);
+  if (match) process.env[`BENCH_${match[1]!.replaceAll('-', '_').toUpperCase()}`] = match[2];
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 const budget = num('BENCH_BUDGET', 2);
-const clients = num('BENCH_CLIENTS', 64);
-const seconds = num('BENCH_SECONDS', 20);
-const scenarios = (process.env.BENCH_SCENARIOS ?? 'list,create,mixed,login').split(',');
-const modes = (process.env.BENCH_MODES ?? 'inprocess,http').split(',');
+const clientCounts = list('BENCH_CLIENTS', '2,64').map(Number);
+const seconds = num('BENCH_SECONDS', 15);
+const scenarios = list('BENCH_SCENARIOS', 'cold-start,raw,mixed,large-book');
+const modes = list('BENCH_MODES', 'http');
+let vias = list('BENCH_VIA', 'direct,pooled');
+const largeRows = num('BENCH_LARGE_ROWS', 1_000_000);
+const largeRequests = num('BENCH_REQUESTS', 30);
 const timeoutMs = 28_000; // the functions' Lambda timeout (serverless.yml provider.timeout)
 const password = 'bench-password-1';
 const log = (line: string) => console.log(`[bench] ${line}`);
+const LOAD_SCENARIOS = ['list', 'create', 'mixed', 'login'];
 
 interface Result {
   scenario: string;
+  via: string;
   mode: string;
+  clients: number;
   requests: number;
-  rps: number;
+  /** Successful (2xx) requests per second. */
+  okPerSecond: number;
+  okPercent: number;
+  mean: number;
   p50: number;
-  p95: number;
   p99: number;
   statuses: Record<string, number>;
-  peakConnections: number;
-  leftConnections: number;
-  connectMs?: number;
+  /** PostgreSQL CPU ms per successful request. */
+  pgCpuPerOk?: number;
+  /** PgBouncer's own CPU ms per successful request (pooled only). */
+  bouncerCpuPerOk?: number;
+  /** Connection attempts (to PostgreSQL or PgBouncer) per successful request. */
+  attemptsPerOk?: number;
   heldMs?: number;
-  retriesPerRequest?: number;
-  ratioToRaw?: number;
+  peakConnections?: number;
+  leftConnections?: number;
 }
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const isOk = (status: string) => /^2\d\d$/.test(status);
 
 /** Samples the app role's live connections from a superuser connection (not counted). */
 function startSampler(adminUrl: string) {
@@ -56,24 +87,33 @@ function startSampler(adminUrl: string) {
   const done = (async () => {
     await client.connect();
     while (running) {
-      const { rows } = await client.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1',
-        [APP_ROLE],
-      );
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [APP_ROLE]);
       peak = Math.max(peak, rows[0]!.n);
       await new Promise((r) => setTimeout(r, 10));
     }
     await client.end();
   })();
   return {
-    reset: () => (peak = 0),
     stop: async () => {
       running = false;
       await done;
       return peak;
     },
-    peak: () => peak,
   };
+}
+
+/** Connections the application still holds (through PgBouncer: its clients and busy servers). */
+async function leftover(adminUrl: string, bouncer: PgBouncer | undefined): Promise<number> {
+  const count = async () => {
+    if (!bouncer) return appConnections(adminUrl, APP_ROLE);
+    const a = await poolerActivity(bouncer.consoleUrl, APP_DATABASE);
+    return a.clients + a.activeServers;
+  };
+  for (let i = 0; i < 40; i++) {
+    if ((await count()) === 0) return 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return count();
 }
 
 function progress(label: string, counter: Int32Array, stopAt: number): NodeJS.Timeout {
@@ -84,22 +124,9 @@ function progress(label: string, counter: Int32Array, stopAt: number): NodeJS.Ti
   }, 1000);
 }
 
-async function leftover(adminUrl: string): Promise<number> {
-  // Give closing backends a moment to exit, as pg_stat_activity lags a closed socket.
-  for (let i = 0; i < 40; i++) {
-    const n = await appConnections(adminUrl, APP_ROLE);
-    if (n === 0) return 0;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return appConnections(adminUrl, APP_ROLE);
-}
-
 async function runWorkers(script: string, count: number, data: (i: number) => object, label: string) {
   const counter = new SharedArrayBuffer(4);
-  const workers = Array.from(
-    { length: count },
-    (_, i) => new Worker(join(root, 'scripts/bench', script), { workerData: { ...data(i), counter } }),
-  );
+  const workers = Array.from({ length: count }, (_, i) => new Worker(join(root, 'scripts/bench', script), { workerData: { ...data(i), counter } }));
   // Each worker loads its modules (a cold start), then waits; all start together.
   await Promise.all(
     workers.map(
@@ -123,250 +150,464 @@ async function runWorkers(script: string, count: number, data: (i: number) => ob
     ),
   );
   clearInterval(ticker);
-  process.stdout.write('\n');
+  if (process.stdout.isTTY) process.stdout.write('\n');
   await Promise.all(workers.map((w) => w.terminate()));
   return results;
 }
 
+/** CPU meters around one measured stretch: PostgreSQL (and PgBouncer when pooled). */
+function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined) {
+  const pg0 = postgresCpuMs(pmPid);
+  const b0 = bouncer?.cpuMs() ?? 0;
+  return () => ({ pgMs: postgresCpuMs(pmPid) - pg0, bouncerMs: bouncer ? bouncer.cpuMs() - b0 : undefined });
+}
+
+const ESBUILD_PLUGINS = createRequire(import.meta.url)('./esbuild-plugins.cjs');
+
+/** Bundles handlers as serverless-esbuild does (same options and plugins as serverless.yml). */
+async function bundle(entries: Record<string, string>, outdir: string): Promise<Record<string, string>> {
+  rmSync(outdir, { recursive: true, force: true });
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([k, f]) => [k, join(root, `functions/${f}.ts`)])),
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    outExtension: { '.js': '.mjs' },
+    external: ['pg-native'],
+    plugins: ESBUILD_PLUGINS,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return Object.fromEntries(Object.keys(entries).map((k) => [k, `file://${join(outdir, `${k}.mjs`)}`]));
+}
+
+async function coldStarts(env: Record<string, string>): Promise<Array<{ name: string; p50: number; max: number }>> {
+  const names = readdirSync(join(root, 'functions'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3));
+  const bundles = await bundle(Object.fromEntries(names.map((n) => [n, n])), join(root, 'bench/.build/cold'));
+  const run = promisify(execFile);
+  const rows = [];
+  for (const name of names) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { stdout } = await run(process.execPath, [join(root, 'scripts/bench/cold-start.mjs'), bundles[name]!], {
+        env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
+      });
+      times.push(Number(stdout.trim().split('\n').pop()));
+    }
+    times.sort((a, b) => a - b);
+    rows.push({ name, p50: round(percentile(times, 50)), max: round(times[times.length - 1]!) });
+  }
+  return rows;
+}
+
+interface Seeded {
+  tokens: string[];
+  users: Array<{ id: string; username: string }>;
+}
+
+async function seed(adminUrl: string, count: number): Promise<Seeded> {
+  const { hashPassword } = await import('../lib/auth/passwords.js');
+  const { signToken } = await import('../lib/auth/tokens.js');
+  const hash = await hashPassword(password);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rows: users } = await admin.query<{ id: string; username: string }>(
+      `INSERT INTO users (username, password_hash) SELECT 'bench' || i, $1 FROM generate_series(1, $2) i RETURNING id, username`,
+      [hash, count],
+    );
+    await admin.query(`INSERT INTO books (user_id, name, currency, is_default) SELECT id, 'Cashbook', 'INR', true FROM users`);
+    await admin.query(
+      `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
+       SELECT u.id, b.id, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'seed', DATE '2026-01-01' + (i % 300)
+       FROM users u JOIN books b ON b.user_id = u.id, generate_series(1, 100) i`,
+    );
+    await admin.query('ANALYZE');
+    const tokens = await Promise.all(users.map((u) => signToken(Number(u.id), 'access', Math.floor(Date.now() / 1000))));
+    return { tokens, users };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Raw limit: `budget` loops of bare connect -> SELECT 1 -> close (no retries needed). */
+async function rawScenario(url: string, via: string, clients: number): Promise<Omit<Result, 'pgCpuPerOk' | 'bouncerCpuPerOk'>> {
+  const parts = await runWorkers('raw.mjs', clients, () => ({ url }), `raw ${via}`);
+  const ok = parts.reduce((s, r) => s + r.ok, 0);
+  const failed = parts.reduce((s, r) => s + r.failed, 0);
+  const lat = parts.flatMap((r) => r.latencies).sort((a: number, b: number) => a - b);
+  const mean = lat.reduce((s: number, x: number) => s + x, 0) / (lat.length || 1);
+  return {
+    scenario: 'raw connect+SELECT 1',
+    via,
+    mode: 'bare pg',
+    clients,
+    requests: ok + failed,
+    okPerSecond: round(ok / seconds),
+    okPercent: round((100 * ok) / Math.max(1, ok + failed)),
+    mean: round(mean),
+    p50: round(percentile(lat, 50)),
+    p99: round(percentile(lat, 99)),
+    statuses: { ok, refused: failed },
+    attemptsPerOk: round((ok + failed) / Math.max(1, ok), 2),
+  };
+}
+
+async function inProcessScenario(scenario: string, via: string, clients: number, seeded: Seeded, bundles: Record<string, string>): Promise<Result> {
+  const parts = await runWorkers(
+    'container.mjs',
+    clients,
+    (i) => ({ bundles, scenario, token: seeded.tokens[i], username: seeded.users[i]!.username, password, timeoutMs }),
+    `in-process ${scenario} ${via} ×${clients}`,
+  );
+  const latencies = parts.flatMap((p) => p.latencies).sort((a: number, b: number) => a - b);
+  const statuses: Record<string, number> = {};
+  for (const p of parts) for (const [k, v] of Object.entries<number>(p.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
+  const logged = parts.reduce((s, p) => s + p.logged, 0) || 1;
+  const attempts = parts.reduce((s, p) => s + p.connectAttempts, 0);
+  return {
+    scenario,
+    via,
+    mode: 'in-process',
+    clients,
+    requests: latencies.length,
+    okPerSecond: round(ok / seconds),
+    okPercent: round((100 * ok) / Math.max(1, latencies.length)),
+    mean: round(latencies.reduce((s: number, x: number) => s + x, 0) / Math.max(1, latencies.length)),
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    statuses,
+    attemptsPerOk: round(attempts / Math.max(1, ok), 2),
+    heldMs: round(parts.reduce((s, p) => s + p.heldMs, 0) / logged),
+  };
+}
+
+/** serverless-offline with the invocation log lines' connection figures summed. */
+async function offlineWithStats(databaseUrl: string, jwtSecret: string) {
+  const stats = { attempts: 0, logged: 0, heldMs: 0 };
+  const offline = await startOffline({ DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
+    if (!line.startsWith('{') || !line.includes('"db":')) return;
+    try {
+      const { db } = JSON.parse(line);
+      stats.attempts += db.connectAttempts;
+      stats.heldMs += db.heldMs;
+      stats.logged++;
+    } catch {
+      // not an invocation line
+    }
+  });
+  return { offline, stats, reset: () => Object.assign(stats, { attempts: 0, logged: 0, heldMs: 0 }) };
+}
+
+type Request = { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string };
+
+function statusesOf(out: autocannon.Result): Record<string, number> {
+  const statuses: Record<string, number> = {};
+  for (const [k, v] of Object.entries(out.statusCodeStats ?? {})) statuses[k] = (v as { count: number }).count;
+  if (out.errors) statuses.errors = out.errors;
+  if (out.timeouts) statuses.timeouts = out.timeouts;
+  return statuses;
+}
+
+async function httpLoad(
+  server: Awaited<ReturnType<typeof offlineWithStats>>,
+  scenario: string,
+  via: string,
+  clients: number,
+  seeded: Seeded,
+  meter: () => () => { pgMs: number; bouncerMs: number | undefined },
+): Promise<Result> {
+  const json = { 'content-type': 'application/json' };
+  // Each autocannon connection is one user (its own token), as clients of the API would be.
+  const auth = (i: number) => ({ authorization: `Bearer ${seeded.tokens[i % seeded.tokens.length]}` });
+  const listReq = (i: number): Request => ({ method: 'GET', path: '/api/transactions/', headers: auth(i) });
+  const createReq = (i: number): Request => ({
+    method: 'POST',
+    path: '/api/transactions/',
+    headers: { ...json, ...auth(i) },
+    body: JSON.stringify({ type: 'expense', amount: '12.34', category: 'bench' }),
+  });
+  const loginReq = (i: number): Request => ({
+    method: 'POST',
+    path: '/api/token/',
+    headers: json,
+    body: JSON.stringify({ username: seeded.users[i % seeded.users.length]!.username, password }),
+  });
+  let next = 0;
+  const pick = () => {
+    const i = next++;
+    if (scenario === 'list') return listReq(i);
+    if (scenario === 'create') return createReq(i);
+    if (scenario === 'login') return loginReq(i);
+    return Math.random() < 0.8 ? listReq(i) : createReq(i);
+  };
+  const requests = [{ setupRequest: (req: object) => ({ ...req, ...pick() }) }];
+  // Warm serverless-offline's worker threads ("containers") first: cold starts are reported separately.
+  await autocannon({ url: server.offline.baseUrl, connections: clients, amount: clients * 3, timeout: 60, requests });
+  server.reset();
+  log(`http ${scenario} ${via}: ${clients} clients, ${seconds}s`);
+  const done = meter();
+  const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
+  const cpu = done();
+  const statuses = statusesOf(out);
+  const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
+  const total = out.requests.total + (out.errors ?? 0);
+  return {
+    scenario,
+    via,
+    mode: 'http',
+    clients,
+    requests: total,
+    okPerSecond: round(ok / seconds),
+    okPercent: round((100 * ok) / Math.max(1, total)),
+    mean: round(out.latency.mean),
+    p50: out.latency.p50,
+    p99: out.latency.p99,
+    statuses,
+    pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+    bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+    attemptsPerOk: round(server.stats.attempts / Math.max(1, ok), 2),
+    heldMs: round(server.stats.heldMs / Math.max(1, server.stats.logged)),
+  };
+}
+
+/** One book of `rows` rows and one of 1,000, for one user; INSERT … SELECT generate_series. */
+async function seedLargeBooks(adminUrl: string, seeded: Seeded): Promise<Array<{ label: string; book: string; rows: number; recent: string }>> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const user = seeded.users[0]!.id;
+    const books = [];
+    for (const [label, rows] of [
+      ['1k book', 1_000],
+      [`${rows1M(largeRows)} book`, largeRows],
+    ] as const) {
+      const started = Date.now();
+      const {
+        rows: [book],
+      } = await admin.query<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, $2, 'INR') RETURNING id`, [user, label]);
+      // About 330 rows a day for the large book, ending on 2026-06-30; 3 days ≈ 1,000 rows to export.
+      const days = Math.max(1, Math.ceil(rows / 330));
+      await admin.query(
+        `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
+         SELECT $1, $2, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99,
+                (ARRAY['food','rent','salary','travel','misc'])[1 + i % 5], DATE '2026-06-30' - (i % $4)
+         FROM generate_series(1, $3) i`,
+        [user, book!.id, rows, days],
+      );
+      // Done now, not by autovacuum during a later scenario, whose CPU figure it would inflate.
+      await admin.query('VACUUM (ANALYZE) transactions');
+      await admin.query('CHECKPOINT');
+      const recent = rows > 1_000 ? '2026-06-28' : '2000-01-01';
+      log(`seeded ${label}: ${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      books.push({ label, book: book!.id, rows, recent });
+    }
+    return books;
+  } finally {
+    await admin.end();
+  }
+}
+
+const rows1M = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
+
+async function largeBook(
+  server: Awaited<ReturnType<typeof offlineWithStats>>,
+  via: string,
+  seeded: Seeded,
+  books: Awaited<ReturnType<typeof seedLargeBooks>>,
+  meter: () => () => { pgMs: number; bouncerMs: number | undefined },
+): Promise<Result[]> {
+  const results: Result[] = [];
+  const headers = { authorization: `Bearer ${seeded.tokens[0]}` };
+  for (const { label, book, rows, recent } of books) {
+    const middle = Math.max(1, Math.floor(rows / 50 / 2)); // 50 rows a page (the default)
+    const ops: Array<[string, string]> = [
+      ['list page 1', `/api/transactions/?book=${book}`],
+      ['list middle page', `/api/transactions/?book=${book}&page=${middle}`],
+      ['summary', `/api/transactions/summary/?book=${book}`],
+      ['export ~1k rows', `/api/transactions/export/?book=${book}&date_from=${recent}`],
+    ];
+    for (const [op, path] of ops) {
+      await autocannon({ url: server.offline.baseUrl, connections: 1, amount: 3, timeout: 60, requests: [{ method: 'GET', path, headers }] });
+      server.reset();
+      const done = meter();
+      const out = await autocannon({
+        url: server.offline.baseUrl,
+        connections: 1,
+        amount: largeRequests,
+        timeout: 60,
+        requests: [{ method: 'GET', path, headers }],
+      });
+      const cpu = done();
+      const statuses = statusesOf(out);
+      const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
+      results.push({
+        scenario: `${label}: ${op}`,
+        via,
+        mode: 'http',
+        clients: 1,
+        requests: out.requests.total,
+        okPerSecond: round(ok / Math.max(0.001, out.duration)),
+        okPercent: round((100 * ok) / Math.max(1, out.requests.total)),
+        mean: round(out.latency.mean),
+        p50: out.latency.p50,
+        p99: out.latency.p99,
+        statuses,
+        pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+        bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+        attemptsPerOk: round(server.stats.attempts / Math.max(1, ok), 2),
+        heldMs: round(server.stats.heldMs / Math.max(1, server.stats.logged)),
+      });
+      log(`${via} ${label} ${op}: p50 ${out.latency.p50} ms, ${JSON.stringify(statuses)}`);
+    }
+  }
+  return results;
+}
+
 async function main() {
-  log(`budget B=${budget} connections, N=${clients} clients, T=${seconds}s, scenarios ${scenarios.join(',')}, modes ${modes.join(',')}`);
-  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const date = new Date().toISOString();
+  log(`budget ${budget} connections, clients ${clientCounts.join(',')}, ${seconds}s per point; scenarios ${scenarios.join(',')}; via ${vias.join(',')}; modes ${modes.join(',')}`);
+  log(`machine: ${machine}`);
+  if (vias.includes('pooled') && !pgbouncerBinary()) {
+    log(`${INSTALL_HINT} Measuring direct only.`);
+    vias = vias.filter((v) => v !== 'pooled');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'cashbook-bench-'));
+  const dataDir = join(dir, 'pg');
   const db = await startLocalDatabase({
-    dataDir: join(dir, 'pg'),
+    dataDir,
     persistent: false,
     connectionLimit: budget,
     adminPassword: randomBytes(12).toString('hex'),
     appPassword: randomBytes(12).toString('hex'),
   });
+  const pmPid = postmasterPid(dataDir);
   const jwtSecret = randomBytes(32).toString('hex');
-  // Tokens must outlive the whole run (all scenarios, both modes).
-  Object.assign(process.env, { DATABASE_URL: db.appUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', JWT_ACCESS_TTL_SECONDS: '86400' });
+  // Tokens must outlive the whole run.
+  const env = { DATABASE_URL: db.appUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', JWT_ACCESS_TTL_SECONDS: '86400' };
+  Object.assign(process.env, env);
   const results: Result[] = [];
+  let cold: Awaited<ReturnType<typeof coldStarts>> = [];
   try {
+    if (scenarios.includes('cold-start')) {
+      log('cold start: each function bundled as deployed, imported by a fresh Node process 5 times');
+      cold = await coldStarts(env);
+    }
     log('seeding: one user per client, 100 transactions each');
-    const { hashPassword } = await import('../lib/auth/passwords.js');
-    const { signToken } = await import('../lib/auth/tokens.js');
-    const hash = await hashPassword(password);
-    const admin = new pg.Client({ connectionString: db.adminUrl });
-    await admin.connect();
-    const { rows: users } = await admin.query<{ id: string; username: string }>(
-      `INSERT INTO users (username, password_hash)
-       SELECT 'bench' || i, $1 FROM generate_series(1, $2) i RETURNING id, username`,
-      [hash, clients],
-    );
-    await admin.query(`INSERT INTO books (user_id, name, currency, is_default) SELECT id, 'Cashbook', 'INR', true FROM users`);
-    await admin.query(
-      `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
-       SELECT u.id, b.id, CASE WHEN i % 3 = 0 THEN 'income' ELSE 'expense' END, (i % 500) + 0.99, 'seed',
-              DATE '2026-01-01' + (i % 300)
-       FROM users u JOIN books b ON b.user_id = u.id, generate_series(1, 100) i`,
-    );
-    await admin.query('ANALYZE');
-    await admin.end();
-    const tokens = await Promise.all(users.map((u) => signToken(Number(u.id), 'access', Math.floor(Date.now() / 1000))));
+    const seeded = await seed(db.adminUrl, Math.max(...clientCounts, 1));
+    const books = scenarios.includes('large-book') ? await seedLargeBooks(db.adminUrl, seeded) : [];
+    const bundles = modes.includes('inprocess')
+      ? await bundle({ list: 'list-transactions', create: 'create-transaction', login: 'obtain-token' }, join(root, 'bench/.build/inprocess'))
+      : {};
 
-    log('bundling handlers with esbuild (as serverless-esbuild does)');
-    const outdir = join(root, 'bench/.build');
-    rmSync(outdir, { recursive: true, force: true });
-    const entries = { list: 'list-transactions', create: 'create-transaction', login: 'obtain-token' };
-    await build({
-      entryPoints: Object.fromEntries(Object.entries(entries).map(([k, f]) => [k, join(root, `functions/${f}.ts`)])),
-      outdir,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      outExtension: { '.js': '.mjs' },
-      external: ['pg-native', '@aws-sdk/rds-signer', '@aws-sdk/client-ssm'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    const bundles = Object.fromEntries(Object.keys(entries).map((k) => [k, `file://${join(outdir, `${k}.mjs`)}`]));
-
-    log(`raw limit: ${budget} workers looping connect -> SELECT 1 -> close with bare pg`);
-    const rawSampler = startSampler(db.adminUrl);
-    const raw = await runWorkers('raw.mjs', budget, () => ({ url: db.appUrl }), 'raw');
-    const rawPeak = await rawSampler.stop();
-    const rawOk = raw.reduce((s, r) => s + r.ok, 0);
-    const rawLat = raw.flatMap((r) => r.latencies).sort((a, b) => a - b);
-    const rawRps = rawOk / seconds;
-    results.push({
-      scenario: 'raw connect+SELECT 1',
-      mode: 'bare pg',
-      requests: rawOk,
-      rps: round(rawRps),
-      p50: round(percentile(rawLat, 50)),
-      p95: round(percentile(rawLat, 95)),
-      p99: round(percentile(rawLat, 99)),
-      statuses: { ok: rawOk, refused: raw.reduce((s, r) => s + r.failed, 0) },
-      peakConnections: rawPeak,
-      leftConnections: await leftover(db.adminUrl),
-    });
-
-    for (const mode of modes) {
-      for (const scenario of scenarios) {
+    for (const via of vias) {
+      // Direct runs first, then PgBouncer: its idle server connections would take the role's slots.
+      const bouncer = via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: db.appUrl, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
+      const url = bouncer?.appUrl ?? db.appUrl;
+      const meter = () => cpuMeter(pmPid, bouncer);
+      const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false) => {
         const sampler = startSampler(db.adminUrl);
-        const result = mode === 'http'
-          ? await httpScenario(scenario, tokens, users, jwtSecret, db.appUrl)
-          : await inProcessScenario(scenario, tokens, users, bundles);
-        const peak = await sampler.stop();
+        const done = meter();
+        const result = await run();
+        const cpu = done();
+        const ok = Object.entries(result.statuses).reduce((s, [k, v]) => s + (isOk(k) || k === 'ok' ? v : 0), 0);
         const full: Result = {
           ...result,
-          peakConnections: peak,
-          leftConnections: await leftover(db.adminUrl),
-          ratioToRaw: round(result.rps / rawRps, 2),
+          ...(cpuAlready
+            ? {}
+            : {
+                pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+                bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+              }),
+          peakConnections: await sampler.stop(),
+          leftConnections: await leftover(db.adminUrl, bouncer),
         };
         results.push(full);
-        log(`${mode} ${scenario}: ${full.rps} req/s (${full.ratioToRaw} × raw), p99 ${full.p99} ms, ${JSON.stringify(full.statuses)}, peak ${peak}`);
+        log(`${full.scenario} ${via} ×${full.clients}: ${full.okPerSecond} ok/s, ${full.okPercent}% ok, p99 ${full.p99} ms, PG CPU ${full.pgCpuPerOk} ms/ok, peak ${full.peakConnections}`);
+      };
+      try {
+        if (scenarios.includes('raw')) await record(() => rawScenario(url, via, budget));
+        const load = scenarios.filter((s) => LOAD_SCENARIOS.includes(s));
+        if (modes.includes('http') && (load.length || books.length)) {
+          const server = await offlineWithStats(url, jwtSecret);
+          try {
+            for (const scenario of load) {
+              for (const clients of clientCounts) await record(() => httpLoad(server, scenario, via, clients, seeded, meter), true);
+            }
+            if (books.length) {
+              const sampler = startSampler(db.adminUrl);
+              const rows = await largeBook(server, via, seeded, books, meter);
+              const peak = await sampler.stop();
+              results.push(...rows.map((r) => ({ ...r, peakConnections: peak })));
+            }
+          } finally {
+            await server.offline.stop();
+          }
+        }
+        if (modes.includes('inprocess')) {
+          process.env.DATABASE_URL = url;
+          for (const scenario of load) {
+            for (const clients of clientCounts) await record(() => inProcessScenario(scenario, via, clients, seeded, bundles));
+          }
+          process.env.DATABASE_URL = db.appUrl;
+        }
+      } finally {
+        await bouncer?.stop();
       }
     }
   } finally {
     await db.server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log(`\nCashbook API bench, ${date}\nmachine: ${machine} (nproc ${cpus().length})`);
+  console.log(`scenarios: ${scenarios.join(', ')}; via: ${vias.join(', ')}; clients: ${clientCounts.join(', ')}; ${seconds} s per point; role CONNECTION LIMIT ${budget} (SCRAM); PgBouncer pool ${budget}, transaction mode`);
+  if (cold.length) printCold(cold);
   printTable(results);
   mkdirSync(join(root, 'bench'), { recursive: true });
   const file = join(root, 'bench/results.json');
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, budget, clients, seconds, results }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine: { nproc: cpus().length, model: cpus()[0]?.model, node: process.version }, budget, clients: clientCounts, seconds, scenarios, vias, coldStarts: cold, results }, null, 2)}\n`,
   );
   log(`wrote ${file}`);
 }
 
-async function inProcessScenario(
-  scenario: string,
-  tokens: string[],
-  users: Array<{ username: string }>,
-  bundles: Record<string, string>,
-): Promise<Omit<Result, 'peakConnections' | 'leftConnections'>> {
-  const parts = await runWorkers(
-    'container.mjs',
-    clients,
-    (i) => ({ bundles, scenario, token: tokens[i], username: users[i]!.username, password, timeoutMs }),
-    `in-process ${scenario}`,
-  );
-  const elapsed = seconds;
-  const latencies = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
-  const statuses: Record<string, number> = {};
-  for (const p of parts) for (const [k, v] of Object.entries<number>(p.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-  const causes: Record<string, number> = {};
-  for (const p of parts) for (const [k, v] of Object.entries<number>(p.causes)) causes[k] = (causes[k] ?? 0) + v;
-  if (Object.keys(causes).length) log(`error causes: ${JSON.stringify(causes)}`);
-  const logged = parts.reduce((s, p) => s + p.logged, 0) || 1;
-  const attempts = parts.reduce((s, p) => s + p.connectAttempts, 0);
-  return {
-    scenario,
-    mode: 'in-process',
-    requests: latencies.length,
-    rps: round(latencies.length / elapsed),
-    p50: round(percentile(latencies, 50)),
-    p95: round(percentile(latencies, 95)),
-    p99: round(percentile(latencies, 99)),
-    statuses,
-    connectMs: round(parts.reduce((s, p) => s + p.connectMs, 0) / logged),
-    heldMs: round(parts.reduce((s, p) => s + p.heldMs, 0) / logged),
-    retriesPerRequest: round((attempts - logged) / logged, 2),
-  };
-}
-
-async function httpScenario(
-  scenario: string,
-  tokens: string[],
-  users: Array<{ username: string }>,
-  jwtSecret: string,
-  databaseUrl: string,
-): Promise<Omit<Result, 'peakConnections' | 'leftConnections'>> {
-  let attempts = 0;
-  let logged = 0;
-  let connectMs = 0;
-  let heldMs = 0;
-  const offline = await startOffline({ DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
-    if (!line.startsWith('{') || !line.includes('"db":')) return;
-    try {
-      const { db } = JSON.parse(line);
-      attempts += db.connectAttempts;
-      connectMs += db.connectMs;
-      heldMs += db.heldMs;
-      logged++;
-    } catch {
-      // not an invocation line
-    }
-  });
-  try {
-    const json = { 'content-type': 'application/json' };
-    const list = { method: 'GET' as const, path: '/api/transactions/', headers: { authorization: `Bearer ${tokens[0]}` } };
-    const create = {
-      method: 'POST' as const,
-      path: '/api/transactions/',
-      headers: { ...json, authorization: `Bearer ${tokens[0]}` },
-      body: JSON.stringify({ type: 'expense', amount: '12.34', category: 'bench' }),
-    };
-    const login = {
-      method: 'POST' as const,
-      path: '/api/token/',
-      headers: json,
-      body: JSON.stringify({ username: users[0]!.username, password }),
-    };
-    const pick = () => (scenario === 'list' ? list : scenario === 'create' ? create : scenario === 'login' ? login : Math.random() < 0.8 ? list : create);
-    // Warm up the worker threads (serverless-offline's "containers") of this scenario's
-    // functions before measuring: their cold starts are not what this bench compares.
-    await autocannon({
-      url: offline.baseUrl,
-      connections: clients,
-      amount: clients * 3,
-      timeout: 60,
-      requests: [{ setupRequest: (req: object) => ({ ...req, ...pick() }) }],
-    });
-    logged = attempts = connectMs = heldMs = 0;
-    log(`http ${scenario}: autocannon, ${clients} connections, ${seconds}s`);
-    const out = await autocannon({
-      url: offline.baseUrl,
-      connections: clients,
-      duration: seconds,
-      timeout: 40,
-      requests: [{ setupRequest: (req: object) => ({ ...req, ...pick() }) }],
-    });
-    const statuses: Record<string, number> = {};
-    for (const [k, v] of Object.entries(out.statusCodeStats ?? {})) statuses[k] = (v as { count: number }).count;
-    if (out.errors) statuses.errors = out.errors;
-    if (out.timeouts) statuses.timeouts = out.timeouts;
-    const n = logged || 1;
-    return {
-      scenario,
-      mode: 'http (offline)',
-      requests: out.requests.total,
-      rps: round(out.requests.average),
-      p50: out.latency.p50,
-      p95: (out.latency as unknown as Record<string, number>).p97_5 ?? out.latency.p99,
-      p99: out.latency.p99,
-      statuses,
-      connectMs: round(connectMs / n),
-      heldMs: round(heldMs / n),
-      retriesPerRequest: round((attempts - logged) / n, 2),
-    };
-  } finally {
-    await offline.stop();
-  }
+function printCold(rows: Array<{ name: string; p50: number; max: number }>) {
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`\nModule initialisation (fresh process, import of the bundle; ms, median of 5 / max):`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(width)}  ${String(r.p50).padStart(6)}  ${String(r.max).padStart(6)}`);
 }
 
 function printTable(results: Result[]) {
-  const head = ['scenario', 'mode', 'req/s', '× raw', 'p50 ms', 'p95 ms', 'p99 ms', 'statuses', 'peak', 'left', 'connect ms', 'held ms', 'retries/req'];
+  const head = ['scenario', 'via', 'mode', 'clients', 'ok/s', 'ok %', 'mean ms', 'p50 ms', 'p99 ms', 'p99÷mean', 'PG CPU ms/ok', 'PgBouncer CPU ms/ok', 'attempts/ok', 'held ms', 'peak', 'left', 'statuses'];
+  const cell = (v: number | undefined) => (v === undefined ? '' : String(v));
   const rows = results.map((r) => [
     r.scenario,
+    r.via,
     r.mode,
-    String(r.rps),
-    r.ratioToRaw === undefined ? '1.00' : r.ratioToRaw.toFixed(2),
+    String(r.clients),
+    String(r.okPerSecond),
+    String(r.okPercent),
+    String(r.mean),
     String(r.p50),
-    String(r.p95),
     String(r.p99),
+    r.mean ? (r.p99 / r.mean).toFixed(1) : '',
+    cell(r.pgCpuPerOk),
+    cell(r.bouncerCpuPerOk),
+    cell(r.attemptsPerOk),
+    cell(r.heldMs),
+    cell(r.peakConnections),
+    cell(r.leftConnections),
     Object.entries(r.statuses).map(([k, v]) => `${k}:${v}`).join(' '),
-    String(r.peakConnections),
-    String(r.leftConnections),
-    r.connectMs === undefined ? '' : String(r.connectMs),
-    r.heldMs === undefined ? '' : String(r.heldMs),
-    r.retriesPerRequest === undefined ? '' : String(r.retriesPerRequest),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

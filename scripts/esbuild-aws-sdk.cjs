@@ -16,6 +16,37 @@ const ENTRY = [
   "export { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';",
 ].join('\n');
 
+// What the SDK would carry for other hosts than Lambda, left out of aws-sdk.mjs (~35 KB zipped
+// of every function's zip): Lambda always hands the function its role's credentials in the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which the default
+// chain would pick first anyway, so the rest of the chain (SSO, STS web identity, ini files,
+// process, IMDS: ~120 KB with their nested STS/SSO clients) never runs there; and `bowser` parses
+// browser user agents, reached only in browsers. Scripts and tests run the SDK from
+// node_modules, with the full chain.
+const lambdaOnly = {
+  name: 'cashbook-aws-sdk-lambda-only',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/(credential-provider-node|credential-providers)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'lambda-credentials',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'lambda-credentials' }, () => ({
+      contents: [
+        "import { fromEnv } from '@aws-sdk/credential-provider-env';",
+        'export const defaultProvider = () => fromEnv();',
+        'export const fromNodeProviderChain = () => fromEnv();',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: path.dirname(require.resolve('@aws-sdk/credential-provider-env/package.json')),
+    }));
+    build.onResolve({ filter: /^bowser$/ }, () => ({ path: 'bowser', namespace: 'no-browser' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-browser' }, () => ({
+      contents: "throw new Error('bowser (browser user agents) is left out of aws-sdk.mjs');",
+      loader: 'js',
+    }));
+  },
+};
+
 const built = new Map();
 
 function buildSdk(esbuild, options) {
@@ -35,6 +66,7 @@ function buildSdk(esbuild, options) {
         banner: options.banner,
         legalComments: 'none',
         logLevel: 'warning',
+        plugins: [lambdaOnly],
       }),
     );
   }

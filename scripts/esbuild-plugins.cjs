@@ -1,5 +1,6 @@
 // esbuild plugins for serverless-esbuild (custom.esbuild.plugins): the shared lazy AWS SDK
-// file (./esbuild-aws-sdk.cjs) and `?raw` text imports.
+// file (./esbuild-aws-sdk.cjs), zod without its other locales (./esbuild-zod.cjs) and `?raw`
+// text imports.
 // `import text from 'pkg/file.css?raw'` inlines a file as a string, as Vite (vitest) does, so
 // the docs functions carry swagger-ui-dist's assets in their own bundles and no other function does.
 const { readFile } = require('node:fs/promises');
@@ -19,4 +20,16 @@ const raw = {
   },
 };
 
-module.exports = [...require('./esbuild-aws-sdk.cjs'), raw];
+// pg's binding to libpq (`pg.native`, needs the pg-native add-on, which is never installed):
+// ~10 KB of every handler bundle that no code path reaches.
+const noPgNative = {
+  name: 'no-pg-native',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]native[\\/]index\.js$/ }, () => ({
+      contents: "throw new Error('pg.native is left out of the bundle (scripts/esbuild-plugins.cjs)');",
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [...require('./esbuild-aws-sdk.cjs'), ...require('./esbuild-zod.cjs'), noPgNative, raw];

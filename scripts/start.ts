@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from './lib/database-setup.js';
 import { freePort } from './lib/embedded-postgres.js';
 import { defaultLocalDataDir, persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
+import { startPoolerIfAsked, type PgBouncer } from './lib/pgbouncer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = process.env.LOCAL_DATA_DIR || defaultLocalDataDir(root, process.env.XDG_DATA_HOME);
@@ -76,6 +77,7 @@ Press Ctrl-C to stop.`);
 const started = Date.now();
 let offline: ChildProcess | undefined;
 let local: LocalDatabase | undefined;
+let pooler: PgBouncer | undefined;
 let stopping = false;
 
 /** Ctrl-C ends everything within a few seconds, even a serverless-offline that stopped answering. */
@@ -92,7 +94,7 @@ async function stop(code: number): Promise<void> {
           setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
         })
       : undefined;
-  await Promise.all([offlineExited, local?.server.stop()]);
+  await Promise.all([offlineExited, pooler?.stop(), local?.server.stop()]);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -101,14 +103,17 @@ process.on('SIGTERM', () => void stop(0));
 try {
   const db = await database();
   local = db.local;
+  // DB_POOLER=pgbouncer: the API talks to PgBouncer, as deployed functions talk to RDS Proxy.
+  pooler = await startPoolerIfAsked(process.env.DB_POOLER, db.url, connectionLimit, say, local?.adminUrl);
   if (!stopping) {
-    offline = serve(db.url, await freePort(3002));
+    offline = serve(pooler?.appUrl ?? db.url, await freePort(3002));
     offline.on('exit', (code) => void stop(code ?? 1));
     say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
   }
 } catch (err) {
   // One readable message (it carries PostgreSQL's last log lines when the server failed), no stack.
   console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+  await pooler?.stop();
   await local?.server.stop();
   process.exit(1);
 }

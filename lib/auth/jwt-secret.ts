@@ -1,4 +1,5 @@
 import { ConfigError, getConfig, type Config } from '../config.js';
+import { DependencyUnavailable } from '../errors.js';
 
 // The HS256 key. Local stages pass it in JWT_SECRET; deployed stages keep it in an SSM
 // SecureString named by JWT_SECRET_SSM_PARAMETER, fetched on first use (cold start) and kept for
@@ -33,7 +34,11 @@ export function setSecretFetcher(next: SecretFetcher | undefined): void {
 }
 
 async function fetchSecret(parameter: { name: string; region: string }): Promise<string> {
-  const value = await fetcher(parameter);
+  // No route, a throttle, a timeout, a denied or missing parameter: the request cannot be
+  // served now, and the client may retry (503 + Retry-After, not 500). The cause is logged.
+  const value = await fetcher(parameter).catch((err: unknown) => {
+    throw new DependencyUnavailable('ssm', { cause: err });
+  });
   // Names the parameter, never its value.
   if (value.length < MIN_LENGTH) {
     throw new ConfigError(`SSM parameter ${parameter.name} (JWT_SECRET_SSM_PARAMETER) must hold at least ${MIN_LENGTH} characters`);

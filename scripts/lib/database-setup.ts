@@ -23,6 +23,16 @@ export const DEFAULT_ROLE_SETTINGS: RoleSettings = {
   clientConnectionCheckMs: 1_000,
 };
 
+/**
+ * The role's limits for how the functions reach the database. Direct: idle_session_timeout ends
+ * a session a crashed container left open after a minute. Behind RDS Proxy, idle sessions are the
+ * proxy's pool, kept on purpose and closed by the proxy itself (MaxIdleConnectionsPercent): the
+ * server must not kill them, or clients would pay for new connections behind the proxy too.
+ */
+export function roleSettingsFor(mode: 'direct' | 'proxy'): RoleSettings {
+  return mode === 'proxy' ? { ...DEFAULT_ROLE_SETTINGS, idleSessionTimeoutMs: 0 } : DEFAULT_ROLE_SETTINGS;
+}
+
 async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'cashbook-setup' });
   await client.connect();
@@ -56,7 +66,8 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
 /**
  * Creates or updates the application role: password (or RDS IAM auth), CONNECTION LIMIT,
  * limits, table grants. With `iam`, the role has no password and is granted `rds_iam`, so RDS
- * accepts only IAM tokens for it (the role exists on RDS only).
+ * accepts only IAM tokens for it (the role exists on RDS only) — from the functions directly, or
+ * from RDS Proxy with end-to-end IAM, which logs in with tokens of its own role.
  */
 export async function setupAppRole(
   adminUrl: string,
@@ -83,6 +94,14 @@ export async function setupAppRole(
     await c.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
     await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${name}`);
     await c.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${name}`);
+  });
+}
+
+/** The server's max_connections (RDS derives it from the instance's memory unless set). */
+export async function serverMaxConnections(adminUrl: string): Promise<number> {
+  return withAdmin(adminUrl, async (c) => {
+    const { rows } = await c.query<{ max_connections: string }>('SHOW max_connections');
+    return Number(rows[0]?.max_connections);
   });
 }
 

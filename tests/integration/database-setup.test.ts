@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { setupAppRole } from '../../scripts/lib/database-setup.js';
+import { roleSettingsFor, serverMaxConnections, setupAppRole } from '../../scripts/lib/database-setup.js';
 import { adminQuery } from '../support/db.js';
 
 // The application role for IAM database auth, as `npm run deploy` sets it up on RDS: no password,
@@ -26,6 +26,21 @@ describe('setupAppRole with iam', () => {
     );
     expect(role).toMatchObject({ rolconnlimit: 7, has_password: false, in_rds_iam: true });
     expect(role!.config).toEqual(expect.arrayContaining(['statement_timeout=5000', 'idle_in_transaction_session_timeout=5000']));
+  });
+
+  it('behind RDS Proxy, leaves the proxy’s idle pooled sessions alone (idle_session_timeout 0)', async () => {
+    await setupAppRole(inject('adminUrl'), { name: ROLE, iam: true, connectionLimit: 7, settings: roleSettingsFor('proxy') });
+    const [role] = await adminQuery<{ config: string[] }>('SELECT rolconfig AS config FROM pg_roles WHERE rolname = $1', [ROLE]);
+    expect(role!.config).toEqual(expect.arrayContaining(['idle_session_timeout=0', 'statement_timeout=5000']));
+    // Direct mode (the next deploy without the proxy) puts the timeout back.
+    await setupAppRole(inject('adminUrl'), { name: ROLE, iam: true, connectionLimit: 7, settings: roleSettingsFor('direct') });
+    const [direct] = await adminQuery<{ config: string[] }>('SELECT rolconfig AS config FROM pg_roles WHERE rolname = $1', [ROLE]);
+    expect(direct!.config).toContain('idle_session_timeout=60000');
+  });
+
+  it('reads the server’s max_connections, which the deploy compares with the stage’s dbMaxConnections', async () => {
+    const [row] = await adminQuery<{ max_connections: string }>('SHOW max_connections');
+    await expect(serverMaxConnections(inject('adminUrl'))).resolves.toBe(Number(row!.max_connections));
   });
 
   it('refuses a role with neither a password nor IAM', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,38 +7,58 @@ import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ROLE_SETTINGS } from '../../scripts/lib/database-setup.js';
+import { DEFAULT_ROLE_SETTINGS, roleSettingsFor } from '../../scripts/lib/database-setup.js';
+import {
+  checkConcurrencyQuota,
+  checkStageParams,
+  connectionLimit,
+  findPlaceholders,
+  NO_DATABASE_FUNCTIONS,
+  proxyPool,
+  sumReservations,
+} from '../../scripts/lib/deploy.js';
+import { RDS_CA_FILE } from '../../scripts/lib/rds-ca.js';
+import { validateTemplate } from '../support/cfn-spec.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
-import { makeTestPki } from '../support/tls.js';
+import { makeTestPki, type TestPki } from '../support/tls.js';
 import { readZip, type ZipEntry } from '../support/zip.js';
 
-// What `npm run deploy` would ship, checked offline: `serverless package --stage dev` with no
-// AWS credentials, then assertions on the CloudFormation template and on the zips — and the
-// packaged getHealth/verifyToken bundles are run once to prove their lazily loaded AWS SDK file
-// works (IAM token over TLS, JWT secret from SSM), against local fakes.
+// What `npm run deploy` would ship, checked offline: `serverless package` with no AWS
+// credentials for dev, prod, and prod with RDS Proxy, then assertions on the CloudFormation
+// templates (validated against the CloudFormation resource specification) and on the zips — and
+// the packaged getHealth/verifyToken bundles are run to prove their lazily loaded AWS SDK file and
+// the shipped CA bundle work (IAM token over verified TLS, JWT secret from SSM), against local fakes.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const STAGE = 'dev';
 const API_GATEWAY_TIMEOUT_S = 30;
 /** Zipped size that counts as a regression (see docs/deploy.md, "Bundle size"). */
-const ZIP_BUDGET_BYTES = 450 * 1024;
+const ZIP_BUDGET_BYTES = 300 * 1024;
 /**
  * Functions allowed a larger zip, each for a stated reason. getDocsAsset inlines Swagger UI's
  * bundle and stylesheet (`?raw` imports, ~950 KB zipped) on purpose, so the docs work offline with
  * no CDN; it is the only function that carries them, and every other one keeps ZIP_BUDGET_BYTES.
  */
 const ZIP_BUDGET_OVERRIDES: Record<string, number> = { getDocsAsset: 1200 * 1024 };
-/** Functions that never open a database connection (no reserved concurrency needed). */
-const NO_DATABASE = ['refreshToken', 'verifyToken', 'methodNotAllowed', 'notFound', 'getOpenApi', 'getDocs', 'getDocsAsset'];
+const NO_DATABASE = NO_DATABASE_FUNCTIONS;
+/** How long one login takes at most on a 512 MB function (scrypt + two round trips), for the throttle arithmetic. */
+const LOGIN_SECONDS = 0.2;
 /** The dev stage's params.corsAllowedOrigins in serverless.yml (comma separated). */
 const CORS_ORIGINS = 'http://localhost:5173';
 
 type Json = any;
 let dir: string;
 let template: Json;
+let prodTemplate: Json;
+let proxyTemplate: Json;
 let state: Json;
 let zips: Record<string, ZipEntry[]>;
+let pki: TestPki;
+/** serverless.yml's params, as written (the numbers the checks below recompute). */
+let params: Record<string, Json>;
+let unknownStage: { code: number; output: string };
 
 const resources = (type: string): Array<[string, Json]> =>
   Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
@@ -56,8 +76,18 @@ function render(value: Json): string {
 
 const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
+const caFile = join(root, RDS_CA_FILE);
+let savedCa: string | undefined;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cashbook-package-'));
+  params = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')).params;
+  // The deploy writes the region's RDS CA bundle here before packaging; a test CA stands in for
+  // it (and for the RDS server's issuer below). A real bundle left by a deploy is put back after.
+  pki = makeTestPki(join(dir, 'pki'), ['localhost']);
+  if (existsSync(caFile)) renameSync(caFile, (savedCa = join(dir, 'saved-rds-ca.pem')));
+  mkdirSync(join(root, 'certs'), { recursive: true });
+  copyFileSync(pki.caFile, caFile);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // No credentials anywhere: packaging must not need AWS.
@@ -70,19 +100,37 @@ beforeAll(async () => {
     // A deployer's shell may hold local secrets: none of them may reach the template.
     DB_PASSWORD: 'shell-db-password-must-not-ship',
   };
-  await promisify(execFile)(
-    process.execPath,
-    [join(root, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', STAGE, '--region', 'eu-west-1', '--package', join(dir, 'out')],
-    { cwd: root, env, maxBuffer: 16 * 1024 * 1024, timeout: 280_000 },
-  );
-  template = JSON.parse(readFileSync(join(dir, 'out/cloudformation-template-update-stack.json'), 'utf8'));
+  const sls = (args: string[]) =>
+    promisify(execFile)(process.execPath, [join(root, 'node_modules/serverless/bin/serverless.js'), ...args], {
+      cwd: root,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 280_000,
+    });
+  const packageStage = async (stage: string, out: string, extra: string[] = []) => {
+    await sls(['package', '--stage', stage, '--region', 'eu-west-1', '--package', join(dir, out), ...extra]);
+    return JSON.parse(readFileSync(join(dir, out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  };
+  try {
+    // One at a time: serverless-esbuild builds in the project's .esbuild/.
+    template = await packageStage(STAGE, 'out');
+    prodTemplate = await packageStage('prod', 'prod');
+    proxyTemplate = await packageStage('prod', 'proxy', ['--param=useRdsProxy=true']);
+    unknownStage = await sls(['package', '--stage', 'staging', '--region', 'eu-west-1', '--package', join(dir, 'staging')]).then(
+      (r) => ({ code: 0, output: r.stdout + r.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, output: err.stdout + err.stderr }),
+    );
+  } finally {
+    rmSync(caFile, { force: true });
+    if (savedCa) renameSync(savedCa, caFile);
+  }
   state = JSON.parse(readFileSync(join(dir, 'out/serverless-state.json'), 'utf8'));
   zips = Object.fromEntries(
     readdirSync(join(dir, 'out'))
       .filter((f) => f.endsWith('.zip'))
       .map((f) => [f.slice(0, -4), readZip(join(dir, 'out', f))]),
   );
-}, 300_000);
+}, 600_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -159,13 +207,15 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     for (const path of paths) expect(keys, path).toContain(`ANY ${path}`);
   });
 
-  it('configures IAM database auth over verified TLS and the JWT secret by SSM parameter name', () => {
+  it('configures IAM database auth over verified TLS (the shipped RDS CA added to Node’s roots) and the JWT secret by SSM parameter name', () => {
     for (const [id, fn] of resources('AWS::Lambda::Function')) {
       const env = fn.Properties.Environment.Variables;
       expect(env, id).toMatchObject({
         DB_AUTH: 'iam',
         DB_SSL: 'verify-full',
-        DB_SSL_CA: '/var/runtime/ca-cert.pem',
+        // Empty: a DB_SSL_CA would replace Node's roots, and RDS Proxy's certificate chains to one of them.
+        DB_SSL_CA: '',
+        NODE_EXTRA_CA_CERTS: `/var/task/${RDS_CA_FILE}`,
         DB_USER: 'cashbook_app',
         DB_PASSWORD: '',
         DATABASE_URL: '',
@@ -193,21 +243,23 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     }
     // The only managed policy: ENI management for a function in a VPC (its EC2 actions take no resource ARN).
     expect(role.ManagedPolicyArns.map(render)).toEqual(['arn:{AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']);
-    // The optional RDS Proxy's role may read its one secret, nothing else.
+    // The optional RDS Proxy's role may log in as the one database user on the instance, nothing else.
     const proxyRole = template.Resources.CashbookDbProxyRole;
     expect(proxyRole.Condition).toBe('UseRdsProxy');
-    expect(proxyRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([
-      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: expect.stringMatching(/^arn:aws:secretsmanager:[^*]+$/) },
-    ]);
+    const [proxyGrant, ...more] = proxyRole.Properties.Policies[0].PolicyDocument.Statement;
+    expect(more).toEqual([]);
+    expect({ ...proxyGrant, Resource: render(proxyGrant.Resource) }).toEqual({
+      Effect: 'Allow',
+      Action: 'rds-db:connect',
+      Resource: 'arn:aws:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app',
+    });
   });
 
-  it('defines the optional RDS Proxy with IAM auth and TLS required, created only when useRdsProxy is true', () => {
+  it('defines the optional RDS Proxy only when useRdsProxy is true', () => {
     expect(template.Conditions.UseRdsProxy).toEqual({ 'Fn::Equals': ['false', 'true'] });
-    const proxy = template.Resources.CashbookDbProxy;
-    expect(proxy.Condition).toBe('UseRdsProxy');
-    expect(proxy.Properties).toMatchObject({ EngineFamily: 'POSTGRESQL', RequireTLS: true });
-    expect(proxy.Properties.Auth).toEqual([expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })]);
-    expect(template.Resources.CashbookDbProxyTargetGroup.Condition).toBe('UseRdsProxy');
+    for (const id of ['CashbookDbProxy', 'CashbookDbProxyRole', 'CashbookDbProxyTargetGroup']) {
+      expect(template.Resources[id].Condition, id).toBe('UseRdsProxy');
+    }
   });
 
   it('contains no plaintext secret, even when the deployer’s shell holds some', () => {
@@ -222,7 +274,8 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     const rows: string[] = [];
     for (const [name, entries] of Object.entries(zips)) {
       const handler = (state.service.functions[name].handler as string).replace(/\.handler$/, '.mjs');
-      expect(entries.map((e) => e.name).sort(), name).toEqual(['functions/aws-sdk.mjs', handler].sort());
+      expect(entries.map((e) => e.name).sort(), name).toEqual(['functions/aws-sdk.mjs', handler, RDS_CA_FILE].sort());
+      expect(entries.find((e) => e.name === RDS_CA_FILE)!.read().toString('utf8'), name).toBe(readFileSync(pki.caFile, 'utf8'));
       const code = entries.find((e) => e.name === handler)!.read().toString('utf8');
       const sdk = entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.read().toString('utf8');
       // SigV4 and SSM's wire protocol live in aws-sdk.mjs only, reached through import() alone.
@@ -234,34 +287,160 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
       expect(zipped, name).toBeLessThan(ZIP_BUDGET_OVERRIDES[name] ?? ZIP_BUDGET_BYTES);
       rows.push(`${name.padEnd(22)} ${(zipped / 1024).toFixed(0).padStart(4)} KB zipped (handler ${(
         entries.find((e) => e.name === handler)!.compressedSize / 1024
-      ).toFixed(0)} KB + aws-sdk.mjs ${(entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.compressedSize / 1024).toFixed(0)} KB)`);
+      ).toFixed(0)} KB + aws-sdk.mjs ${(entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.compressedSize / 1024).toFixed(0)} KB + CA bundle)`);
     }
     console.log(`Bundle sizes (stage ${STAGE}):\n${rows.join('\n')}`);
     for (const name of Object.keys(ZIP_BUDGET_OVERRIDES)) expect(Object.keys(zips), name).toContain(name);
     expect(Object.keys(zips).sort()).toEqual(Object.keys(state.service.functions).sort());
   });
 
-  it('limits reserved concurrency on prod to the connection budget, for every function that connects', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [join(root, 'node_modules/serverless/bin/serverless.js'), 'print', '--stage', 'prod', '--region', 'eu-west-1', '--format', 'json'],
-      { cwd: root, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
+});
+
+describe('prod and RDS Proxy mode, and an unknown stage (serverless package, offline)', () => {
+  const functionNames = () => Object.keys(state.service.functions);
+  const lambdas = (t: Json) =>
+    Object.entries(t.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+
+  it('validates every resource of dev, prod and proxy mode against the CloudFormation resource specification', () => {
+    for (const [name, t] of [['dev', template], ['prod', prodTemplate], ['prod + RDS Proxy', proxyTemplate]] as const) {
+      expect(validateTemplate(t), name).toEqual([]);
+    }
+    // The validator does find mistakes.
+    const broken = structuredClone(proxyTemplate);
+    broken.Resources.CashbookDbProxy.Properties.Auth = [{ AuthScheme: 'IAM' }];
+    broken.Resources.CashbookDbProxyTargetGroup.Properties.ConnectionPoolConfigurationInfo.MaxConnectionPercent = 90;
+    broken.Resources.HttpApiStage.DependsOn.push('HttpApiRoutePostApiLogin');
+    expect(validateTemplate(broken).sort()).toEqual([
+      'CashbookDbProxy.Properties.Auth[0].AuthScheme: "IAM" is not one of SECRETS',
+      'CashbookDbProxyTargetGroup.Properties.ConnectionPoolConfigurationInfo.MaxConnectionPercent: unknown property',
+      'HttpApiStage.DependsOn: HttpApiRoutePostApiLogin does not exist',
+    ]);
+  });
+
+  it('refuses to package a stage without its own params, instead of deploying local defaults', () => {
+    expect(unknownStage.code).not.toBe(0);
+    expect(unknownStage.output).toContain('Value not found at "param" source');
+    expect(existsSync(join(dir, 'staging', 'cloudformation-template-update-stack.json'))).toBe(false);
+    expect(params.default).toBeUndefined();
+  });
+
+  it('RDS Proxy: end-to-end IAM, a pool that fits the role’s connection limit, idle pooled sessions kept', () => {
+    expect(proxyTemplate.Conditions.UseRdsProxy).toEqual({ 'Fn::Equals': ['true', 'true'] });
+    const proxy = proxyTemplate.Resources.CashbookDbProxy.Properties;
+    // The proxy logs in to the database with IAM tokens too: no secret, so `cashbook_app` keeps
+    // rds_iam and no password, which is all RDS allows it.
+    expect(proxy).toMatchObject({ EngineFamily: 'POSTGRESQL', RequireTLS: true, DefaultAuthScheme: 'IAM_AUTH' });
+    expect(proxy.Auth).toBeUndefined();
+    expect(JSON.stringify(proxyTemplate)).not.toContain('secretsmanager');
+    // The instance the proxy fronts is the endpoint's first label.
+    const target = proxyTemplate.Resources.CashbookDbProxyTargetGroup.Properties;
+    expect(target.DBInstanceIdentifiers).toEqual([{ 'Fn::Select': [0, { 'Fn::Split': ['.', params.prod.dbInstanceHost] }] }]);
+    // Pool: MaxConnectionsPercent of the server's max_connections, all as cashbook_app.
+    const pool = target.ConnectionPoolConfigurationInfo;
+    const limit = connectionLimit(params.prod);
+    expect(pool.MaxConnectionsPercent).toBe(proxyPool(params.prod.dbMaxConnections, limit).maxConnectionsPercent);
+    expect(Math.ceil((params.prod.dbMaxConnections * pool.MaxConnectionsPercent) / 100)).toBeLessThanOrEqual(limit);
+    expect(pool.MaxIdleConnectionsPercent).toBeLessThanOrEqual(pool.MaxConnectionsPercent);
+    // A client waits at the proxy less than the request's own budget.
+    expect(pool.ConnectionBorrowTimeout * 1000).toBeLessThan(28_000 - 1_000);
+    // The deploy sets the role up for the proxy: the server never ends the pool's idle sessions.
+    expect(roleSettingsFor('proxy').idleSessionTimeoutMs).toBe(0);
+    expect(roleSettingsFor('direct').idleSessionTimeoutMs).toBeGreaterThan(0);
+    // The functions connect to the proxy, with rds-db:connect on the proxy's id.
+    for (const [id, fn] of lambdas(proxyTemplate)) {
+      expect(fn.Properties.Environment.Variables.DB_HOST['Fn::If'][1], id).toEqual({ 'Fn::GetAtt': ['CashbookDbProxy', 'Endpoint'] });
+    }
+    const statements = proxyTemplate.Resources.IamRoleLambdaExecution.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
+    const connect = statements.find((s: Json) => s.Action === 'rds-db:connect' || s.Action?.[0] === 'rds-db:connect');
+    expect(JSON.stringify(connect.Resource)).toContain('"Fn::GetAtt":["CashbookDbProxy","DBProxyArn"]');
+  });
+
+  it('RDS Proxy mode with serverless.yml’s placeholders does not pass the deploy’s placeholder check', () => {
+    const left = findPlaceholders(proxyTemplate);
+    expect(left).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Resources\.CashbookDbProxyTargetGroup\.Properties\.DBInstanceIdentifiers.*REPLACE-ME/),
+        expect.stringMatching(/^Resources\.CashbookDbProxyRole\.Properties\.Policies.*dbuser:db-REPLACE-ME\/cashbook_app/),
+      ]),
     );
-    const printed = JSON.parse(stdout);
-    const params = printed.params.prod;
-    // The reservations reach CloudFormation through resources.extensions: one entry per function.
-    const extended = Object.keys(printed.resources.extensions).sort();
-    const functions = Object.keys(state.service.functions).map((f) => `${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`);
-    expect(extended).toEqual(functions.sort());
-    expect(printed.resources.extensions.ListTransactionsLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(
-      params.reservedConcurrency.listTransactions,
+    expect(findPlaceholders(prodTemplate).length).toBeGreaterThan(0);
+  });
+
+  it('fits prod’s reservations: connecting functions within the role’s limit, every function capped, the account quota checked', async () => {
+    const reserved = params.prod.reservedConcurrency as Record<string, number>;
+    const fns = functionNames();
+    // Every function of prod gets its stage's reservation (resources.extensions), and nothing else.
+    const applied = Object.fromEntries(
+      lambdas(prodTemplate).map(([id, fn]) => [id, fn.Properties.ReservedConcurrentExecutions]),
     );
-    const reserved = params.reservedConcurrency as Record<string, number>;
-    const total = Object.values(reserved).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(params.dbMaxConnections - params.dbAdminHeadroom);
-    const connecting = Object.keys(state.service.functions).filter((f) => !NO_DATABASE.includes(f));
-    expect(Object.keys(reserved).sort()).toEqual(connecting.sort());
-  }, 130_000);
+    expect(Object.keys(applied).sort()).toEqual(fns.map((f) => `${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`).sort());
+    for (const f of fns) expect(applied[`${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`], f).toBe(reserved[f]);
+    // Connecting functions within the role's CONNECTION LIMIT; no-database ones capped too.
+    const sums = sumReservations(reserved);
+    expect(sums.database).toBeLessThanOrEqual(connectionLimit(params.prod));
+    for (const f of NO_DATABASE) expect(reserved[f], f).toBeGreaterThan(0);
+    expect(checkStageParams('prod', params.prod, fns)).toEqual([]);
+    expect(checkStageParams(STAGE, params[STAGE], fns)).toEqual([]);
+    // Dev reserves nothing (AWS::NoValue drops the property), so it deploys on a new account's reduced quota.
+    for (const [id, fn] of lambdas(template)) expect(fn.Properties.ReservedConcurrentExecutions, id).toEqual({ Ref: 'AWS::NoValue' });
+    // The account quota, as the deploy checks it: 1,000 fits; a new account's 10 is refused with
+    // the quota to request (the stage's total plus Lambda's 100 unreserved).
+    const account = (limit: number) => ({
+      accountSettings: async () => ({ concurrentExecutions: limit, unreservedConcurrentExecutions: limit }),
+      reservedConcurrency: async () => undefined,
+    });
+    const options = { stage: 'prod', functionNames: fns.map((f) => `cashbook-api-prod-${f}`), reserved };
+    await expect(checkConcurrencyQuota(account(1000), options)).resolves.toMatchObject({ wanted: sums.total });
+    await expect(checkConcurrencyQuota(account(10), options)).rejects.toThrow(`quota of at least ${sums.total + 100}`);
+    // docs/deploy.md quotes these numbers.
+    const doc = readFileSync(join(root, 'docs/deploy.md'), 'utf8');
+    expect(doc).toContain(`reservations sum to ${sums.database}`);
+    expect(doc).toContain(`prod reserves ${sums.total} in all`);
+    expect(doc).toContain(`quota of at least ${sums.total + 100}`);
+  });
+
+  it('throttles the stage and, tighter, the password-hashing routes, below what their reservations absorb', () => {
+    for (const [name, t, p] of [['dev', template, params[STAGE]], ['prod', prodTemplate, params.prod]] as const) {
+      const stage = t.Resources.HttpApiStage;
+      const throttle = p.throttle;
+      expect(stage.Properties.DefaultRouteSettings, name).toMatchObject({ ThrottlingBurstLimit: throttle.burst, ThrottlingRateLimit: throttle.rate });
+      expect(stage.Properties.RouteSettings, name).toEqual({
+        'POST /api/token': { ThrottlingBurstLimit: throttle.loginBurst, ThrottlingRateLimit: throttle.loginRate },
+        'POST /api/register': { ThrottlingBurstLimit: throttle.registerBurst, ThrottlingRateLimit: throttle.registerRate },
+      });
+      // The stage refers to these routes by key, so it is created after them.
+      const routes = Object.entries<Json>(t.Resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route');
+      for (const key of Object.keys(stage.Properties.RouteSettings)) {
+        const [id] = routes.find(([, r]) => r.Properties.RouteKey === key)!;
+        expect(stage.DependsOn, key).toContain(id);
+      }
+      expect(throttle.loginRate).toBeLessThanOrEqual(throttle.rate);
+    }
+    // On prod, logins at the route's full rate keep fewer invocations running than obtainToken
+    // reserves, so a flood meets API Gateway's 429 before Lambda refuses anyone.
+    const prod = params.prod;
+    expect(prod.throttle.loginRate * LOGIN_SECONDS).toBeLessThanOrEqual(prod.reservedConcurrency.obtainToken);
+    expect(prod.throttle.loginBurst).toBeLessThanOrEqual(prod.reservedConcurrency.obtainToken);
+    expect(prod.throttle.registerRate * LOGIN_SECONDS).toBeLessThanOrEqual(prod.reservedConcurrency.register);
+    expect(prod.throttle.registerBurst).toBeLessThanOrEqual(prod.reservedConcurrency.register);
+  });
+
+  it('writes JSON access logs with the request id and integration latency, and publishes no function versions', () => {
+    for (const [name, t] of [['dev', template], ['prod', prodTemplate]] as const) {
+      const settings = t.Resources.HttpApiStage.Properties.AccessLogSettings;
+      expect(settings.DestinationArn, name).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+      const format = JSON.parse(settings.Format);
+      expect(format, name).toMatchObject({
+        requestId: '$context.requestId',
+        status: '$context.status',
+        integrationLatency: '$context.integrationLatency',
+        responseLatency: '$context.responseLatency',
+      });
+      expect(Object.values(t.Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::Lambda::Version'), name).toEqual([]);
+    }
+    expect(template.Resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(params[STAGE].logRetentionInDays);
+    expect(prodTemplate.Resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(params.prod.logRetentionInDays);
+  });
 });
 
 describe('the packaged bundles, run as Lambda would', () => {
@@ -296,18 +475,18 @@ describe('the packaged bundles, run as Lambda would', () => {
     // The SDK reads credentials and endpoints from the environment at call time, too.
     process.env = { ...saved, ...env };
     try {
-      const { handler } = await import(pathToFileURL(join(extracted, fn, 'functions', file)).href);
+      // `file?x`: the same bundle as a new module instance (a new container).
+      const [name, query] = file.split('?');
+      const { handler } = await import(`${pathToFileURL(join(extracted, fn, 'functions', name!)).href}${query ? `?${query}` : ''}`);
       return await handler(event, lambdaContext(timeoutMs));
     } finally {
       process.env = saved;
     }
   }
 
-  it('getHealth signs an IAM token with the bundled signer and sends it as the password over TLS', async () => {
-    const pki = makeTestPki(join(dir, 'pki'), ['localhost']);
-    const passwords: string[] = [];
-    // A PostgreSQL front: accepts TLS, asks for a cleartext password, records it, hangs up.
-    const port = await listen(
+  /** A PostgreSQL front: accepts TLS with pki's localhost certificate, asks for a cleartext password, records it, hangs up. */
+  function fakeRdsFront(passwords: string[]) {
+    return listen(
       createServer((raw: Socket) => {
         raw.once('data', () => {
           raw.write('S');
@@ -332,20 +511,26 @@ describe('the packaged bundles, run as Lambda would', () => {
         raw.on('error', () => {});
       }),
     );
-    const response = await coldStart('getHealth', 'get-health.mjs', {
-      DATABASE_URL: '',
-      DB_HOST: 'localhost',
-      DB_PORT: String(port),
-      DB_NAME: 'cashbook',
-      DB_USER: 'cashbook_app',
-      DB_AUTH: 'iam',
-      DB_SSL: 'require',
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
-      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
-      AWS_SESSION_TOKEN: '',
-      AWS_LAMBDA_FUNCTION_NAME: 'cashbook-api-dev-getHealth',
-    }, apiEvent({ method: 'GET', path: '/api/health/' }));
+  }
+
+  const iamEnv = (port: number) => ({
+    DATABASE_URL: '',
+    DB_HOST: 'localhost',
+    DB_PORT: String(port),
+    DB_NAME: 'cashbook',
+    DB_USER: 'cashbook_app',
+    DB_AUTH: 'iam',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
+    AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
+    AWS_SESSION_TOKEN: '',
+    AWS_LAMBDA_FUNCTION_NAME: 'cashbook-api-dev-getHealth',
+  });
+
+  it('getHealth signs an IAM token with the bundled signer and sends it as the password over TLS', async () => {
+    const passwords: string[] = [];
+    const port = await fakeRdsFront(passwords);
+    const response = await coldStart('getHealth', 'get-health.mjs', { ...iamEnv(port), DB_SSL: 'require' }, apiEvent({ method: 'GET', path: '/api/health/' }));
     expect(response.statusCode).toBe(503);
     // Usually one attempt; on a slow machine the first (SDK still loading) may hit the connect
     // timeout and be retried. Every password sent is a token, and 28P01 ends the retries.
@@ -355,6 +540,36 @@ describe('the packaged bundles, run as Lambda would', () => {
       expect(password).toContain('AKIAFAKEBUNDLETEST01');
     }
   }, 20_000);
+
+  /** Runs the extracted getHealth bundle in a new Node process, as Lambda starts one, with `env` only. */
+  async function inNewProcess(env: Record<string, string>): Promise<{ statusCode: number }> {
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(join(extracted, 'getHealth', 'functions', 'get-health.mjs')).href)});
+      const deadline = Date.now() + 10000;
+      const res = await handler(JSON.parse(process.argv[1]), { awsRequestId: 'smoke', functionName: 'getHealth', getRemainingTimeInMillis: () => deadline - Date.now() });
+      process.stdout.write(JSON.stringify(res));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, JSON.stringify(apiEvent({ method: 'GET', path: '/api/health/' }))],
+      { env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', JWT_SECRET: 'a-test-secret-of-at-least-32-characters', ...env }, timeout: 30_000 },
+    );
+    return JSON.parse(stdout);
+  }
+
+  it('verifies the database’s certificate with the RDS CA bundle shipped in the zip (NODE_EXTRA_CA_CERTS, as deployed)', async () => {
+    const fn = template.Resources.GetHealthLambdaFunction.Properties.Environment.Variables;
+    const shipped = join(extracted, 'getHealth', fn.NODE_EXTRA_CA_CERTS.replace(/^\/var\/task\//, ''));
+    const passwords: string[] = [];
+    const port = await fakeRdsFront(passwords);
+    const env = { ...iamEnv(port), DB_SSL: fn.DB_SSL, DB_SSL_CA: fn.DB_SSL_CA };
+    // With the bundle added to Node's roots, verify-full accepts the server and the token is sent.
+    expect(await inNewProcess({ ...env, NODE_EXTRA_CA_CERTS: shipped })).toMatchObject({ statusCode: 503 });
+    expect(passwords).toHaveLength(1);
+    expect(passwords[0]).toContain('DBUser=cashbook_app');
+    // Without it, the same server is refused before any password leaves.
+    expect(await inNewProcess(env)).toMatchObject({ statusCode: 503 });
+    expect(passwords).toHaveLength(1);
+  }, 60_000);
 
   it('verifyToken reads the JWT secret from SSM with the bundled client', async () => {
     const targets: string[] = [];
@@ -381,4 +596,25 @@ describe('the packaged bundles, run as Lambda would', () => {
     expect(response.statusCode).toBe(401);
     expect(targets).toEqual(['AmazonSSM.GetParameter']);
   });
+
+  it('verifyToken answers 503 with Retry-After, naming SSM, when SSM cannot be reached', async () => {
+    // A port nothing listens on: what a function without a route to SSM sees (sooner).
+    const closed = createServer();
+    const port = await new Promise<number>((r) => closed.listen(0, '127.0.0.1', () => r((closed.address() as AddressInfo).port)));
+    await new Promise((r) => closed.close(r));
+    // A fresh module instance: a new container, with no secret fetched yet.
+    const response = await coldStart('verifyToken', 'verify-token.mjs?ssm-down', {
+      DATABASE_URL: 'postgres://u@localhost/cashbook',
+      JWT_SECRET: '',
+      JWT_SECRET_SSM_PARAMETER: '/cashbook/dev/jwt-secret',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
+      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
+      AWS_SESSION_TOKEN: '',
+    }, apiEvent({ method: 'POST', path: '/api/token/verify/', body: { token: 'not.a.token' } }));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['Retry-After']).toBeDefined();
+    expect(JSON.parse(response.body)).toMatchObject({ code: 'dependency_unavailable', dependency: 'ssm' });
+  }, 20_000);
 });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { expect, inject } from 'vitest';
+import { poolerActivity } from '../../scripts/lib/pgbouncer.js';
 
 // Superuser-side helpers: tests observe the application role from outside, as an operator would.
 
@@ -31,18 +32,48 @@ export async function appConnectionCount(): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** PgBouncer in front of the app role (TEST_POOLER=pgbouncer), unless a test points elsewhere. */
+const pooler = () => (target ? null : inject('pooler'));
+
 /**
- * Asserts the application role holds no connection. A closed connection's backend needs a
- * moment to exit, so this polls briefly; a real leak stays and fails.
+ * What the application holds. Direct: every backend of the app role. Through PgBouncer, which
+ * keeps up to its pool size of idle server connections open by design: the application's
+ * client connections to PgBouncer, server connections busy for a client, and backends of the
+ * role that are not idle or exceed the pool size (none of which PgBouncer should ever keep).
+ */
+async function heldByApplication(): Promise<{ count: number; detail: string }> {
+  const p = pooler();
+  if (!p) {
+    const count = await appConnectionCount();
+    return { count, detail: `${count} backends of the app role` };
+  }
+  const activity = await poolerActivity(p.consoleUrl, p.database);
+  const [row] = await adminQuery<{ n: string; busy: string }>(
+    "SELECT count(*) AS n, count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') AS busy FROM pg_stat_activity WHERE usename = $1",
+    [appRole()],
+  );
+  const backends = Number(row?.n ?? 0);
+  const busy = Number(row?.busy ?? 0);
+  const count = activity.clients + activity.activeServers + busy + Math.max(0, backends - p.poolSize);
+  return {
+    count,
+    detail: `PgBouncer clients ${activity.clients}, busy server connections ${activity.activeServers}; backends ${backends} (${busy} not idle, pool size ${p.poolSize})`,
+  };
+}
+
+/**
+ * Asserts the application role holds no connection (through PgBouncer: no client connection,
+ * and only idle pooled server connections within the pool size). A closed connection's backend
+ * needs a moment to exit, so this polls briefly; a real leak stays and fails.
  */
 export async function expectNoAppConnections(withinMs = 2_000): Promise<void> {
   const until = Date.now() + withinMs;
-  let count = await appConnectionCount();
-  while (count > 0 && Date.now() < until) {
+  let held = await heldByApplication();
+  while (held.count > 0 && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 25));
-    count = await appConnectionCount();
+    held = await heldByApplication();
   }
-  expect(count, 'connections of the application role left open').toBe(0);
+  expect(held.count, `connections of the application role left open (${held.detail})`).toBe(0);
 }
 
 export async function resetData(): Promise<void> {

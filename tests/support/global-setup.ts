@@ -5,9 +5,13 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createDatabase, migrate, setupAppRole } from '../../scripts/lib/database-setup.js';
 import { startLocalDatabase } from '../../scripts/lib/local-database.js';
+import { startPgBouncer } from '../../scripts/lib/pgbouncer.js';
 
 // One real PostgreSQL for the run: embedded by default, or the server in TEST_DATABASE_URL
 // (a superuser URL; a fresh database and role are created on it and dropped afterwards).
+// TEST_POOLER=pgbouncer puts PgBouncer (transaction pooling, pool = the role's limit) between
+// the application and that server: the app URL goes through it; setup, migrations and the
+// tests' admin checks go direct (node-pg-migrate takes a session advisory lock).
 
 export const TEST_CONNECTION_LIMIT = 2;
 
@@ -17,6 +21,8 @@ declare module 'vitest' {
     adminUrl: string;
     appRole: string;
     embedded: boolean;
+    /** Set when the app URL goes through PgBouncer: its admin console and pool size. */
+    pooler: { consoleUrl: string; database: string; poolSize: number } | null;
   }
 }
 
@@ -27,6 +33,22 @@ declare module 'vitest' {
 function keepFailureExitCode(): void {
   const exit = process.exit.bind(process);
   process.exit = ((code?: number | string | null) => exit(code || process.exitCode)) as typeof process.exit;
+}
+
+/** Provides the app URL, through PgBouncer when TEST_POOLER=pgbouncer; returns its teardown. */
+async function provideAppUrl(project: TestProject, directAppUrl: string, adminUrl: string, dir: string): Promise<() => Promise<void>> {
+  const pooler = process.env.TEST_POOLER;
+  if (!pooler) {
+    project.provide('appUrl', directAppUrl);
+    project.provide('pooler', null);
+    return async () => {};
+  }
+  if (pooler !== 'pgbouncer') throw new Error(`TEST_POOLER must be "pgbouncer" (got "${pooler}")`);
+  const bouncer = await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: directAppUrl, adminUrl, poolSize: TEST_CONNECTION_LIMIT });
+  project.provide('appUrl', bouncer.appUrl);
+  const database = decodeURIComponent(new URL(directAppUrl).pathname.slice(1));
+  project.provide('pooler', { consoleUrl: bouncer.consoleUrl, database, poolSize: bouncer.poolSize });
+  return () => bouncer.stop();
 }
 
 export default async function setup(project: TestProject) {
@@ -45,11 +67,14 @@ export default async function setup(project: TestProject) {
     const app = new URL(admin);
     app.username = role;
     app.password = appPassword;
-    project.provide('appUrl', app.toString());
+    const poolerDir = mkdtempSync(join(tmpdir(), 'cashbook-test-'));
+    const stopPooler = await provideAppUrl(project, app.toString(), admin.toString(), poolerDir);
     project.provide('adminUrl', admin.toString());
     project.provide('appRole', role);
     project.provide('embedded', false);
     return async () => {
+      await stopPooler();
+      rmSync(poolerDir, { recursive: true, force: true });
       const { dropTestDatabase } = await import('./drop-database.js');
       await dropTestDatabase(external, database, role);
     };
@@ -63,11 +88,15 @@ export default async function setup(project: TestProject) {
     adminPassword: randomBytes(12).toString('hex'),
     appPassword,
   });
-  project.provide('appUrl', local.appUrl);
+  const stopPooler = await provideAppUrl(project, local.appUrl, local.adminUrl, dir).catch(async (err) => {
+    await local.server.stop();
+    throw err;
+  });
   project.provide('adminUrl', local.adminUrl);
   project.provide('appRole', 'cashbook_app');
   project.provide('embedded', true);
   return async () => {
+    await stopPooler();
     await local.server.stop();
     rmSync(dir, { recursive: true, force: true });
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorCode, isRetryableConnectError } from '../../lib/db.js';
+import { errorCode, isPoolerBusy, isRetryableConnectError } from '../../lib/db.js';
 
 // The pure helpers of the connection layer; the connection itself is covered against real
 // PostgreSQL in tests/integration/db.test.ts.
@@ -39,6 +39,32 @@ describe('isRetryableConnectError', () => {
     expect(isRetryableConnectError(undefined)).toBe(false);
     expect(isRetryableConnectError(null)).toBe(false);
     expect(isRetryableConnectError('timeout expired')).toBe(false);
+  });
+});
+
+describe('isPoolerBusy', () => {
+  // PgBouncer 1.18's FATAL texts (SQLSTATE 08P01), as seen against a real PgBouncer; RDS Proxy's
+  // texts from its troubleshooting guide (AWS documents no SQLSTATE for them).
+  const poolerBusy = [
+    ['PgBouncer max_client_conn', Object.assign(new Error('no more connections allowed (max_client_conn)'), { code: '08P01' })],
+    ['PgBouncer max_db_connections', Object.assign(new Error('no more connections allowed (max_db_connections)'), { code: '08P01' })],
+    ['PgBouncer query_wait_timeout', Object.assign(new Error('query_wait_timeout'), { code: '08P01' })],
+    ['RDS Proxy borrow timeout', new Error('Timed-out waiting to acquire database connection.')],
+    ['RDS Proxy client limit', new Error('The maximum number of client connections to the proxy exceeded 1000.')],
+    ['RDS Proxy connection rate', new Error('Rate of connection to proxy exceeded 50.')],
+    ['RDS Proxy IAM throttle', new Error('The IAM authentication failed because of too many competing requests.')],
+  ] as const;
+
+  it.each(poolerBusy)('recognises %s, and the connect is retried', (_, err) => {
+    expect(isPoolerBusy(err)).toBe(true);
+    expect(isRetryableConnectError(err)).toBe(true);
+  });
+
+  it('leaves other 08P01 errors and bad credentials alone', () => {
+    expect(isPoolerBusy(Object.assign(new Error('invalid message format'), { code: '08P01' }))).toBe(false);
+    expect(isPoolerBusy(withCode('28P01'))).toBe(false);
+    expect(isRetryableConnectError(Object.assign(new Error('The password that was provided for the role app is wrong.'), {}))).toBe(false);
+    expect(isPoolerBusy('query_wait_timeout')).toBe(false);
   });
 });
 

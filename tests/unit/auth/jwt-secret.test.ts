@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jwtSecret, setSecretFetcher, type SecretFetcher } from '../../../lib/auth/jwt-secret.js';
 import { ConfigError, type Config } from '../../../lib/config.js';
+import { DependencyUnavailable } from '../../../lib/errors.js';
+import { errorResponse } from '../../../lib/http/responses.js';
 
 const SECRET = 'a-jwt-secret-from-ssm-of-at-least-32-chars';
 const ssm = (name = '/cashbook/prod/jwt-secret'): Config['jwt'] => ({
@@ -47,9 +49,26 @@ describe('jwtSecret', () => {
   it('does not cache a failure: the next call asks again', async () => {
     const fake = fakeFetcher([new Error('ThrottlingException'), SECRET]);
     setSecretFetcher(fake.fetcher);
-    await expect(jwtSecret(ssm())).rejects.toThrow('ThrottlingException');
+    await expect(jwtSecret(ssm())).rejects.toThrow(DependencyUnavailable);
     await expect(jwtSecret(ssm())).resolves.toBe(SECRET);
     expect(fake.calls).toHaveLength(2);
+  });
+
+  it('turns an SSM failure into 503 with Retry-After naming the dependency, the cause kept for the log', async () => {
+    const cause = Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' });
+    setSecretFetcher(fakeFetcher([cause]).fetcher);
+    const err = (await jwtSecret(ssm()).catch((e: unknown) => e)) as DependencyUnavailable;
+    expect(err).toBeInstanceOf(DependencyUnavailable);
+    expect(err.cause).toBe(cause);
+    const response = errorResponse(err);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'Retry-After': '2' });
+    expect(JSON.parse(response.body!)).toEqual({
+      detail: 'A service this request needs is unavailable. Please retry shortly.',
+      code: 'dependency_unavailable',
+      dependency: 'ssm',
+    });
+    expect(response.body).not.toContain('ETIMEDOUT');
   });
 
   it('refuses a value shorter than 32 characters, naming the parameter but not the value', async () => {

@@ -1,13 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
+  checkConcurrencyQuota,
+  checkStageParams,
   DeployError,
+  deploymentTimestamps,
   findPlaceholders,
   httpApiUrl,
   migrationUrl,
   parseDeployArgs,
+  proxyPool,
   runSteps,
   smokeTest,
+  smokeTestOrRollBack,
+  sumReservations,
+  type LambdaQuota,
+  type StageParams,
 } from '../../../scripts/lib/deploy.js';
+import { inspectRdsCaBundle, prepareRdsCa, rdsCaUrl, sha256 } from '../../../scripts/lib/rds-ca.js';
 
 // `npm run deploy` without AWS: its pieces, with the effects faked.
 
@@ -60,6 +74,207 @@ describe('findPlaceholders', () => {
     expect(findPlaceholders(template)).toEqual(['Resources.Fn.Properties.VpcConfig.SubnetIds[0]: subnet-REPLACE-ME-a']);
     expect(findPlaceholders({ a: ['subnet-0abc'], b: 1 })).toEqual([]);
   });
+
+  it('flags an example ARN with the all-zero account id', () => {
+    expect(findPlaceholders({ Arn: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:local' })).toEqual([
+      'Arn: arn:aws:secretsmanager:eu-west-1:000000000000:secret:local',
+    ]);
+  });
+});
+
+const FUNCTIONS = ['register', 'obtainToken', 'refreshToken', 'getMe', 'listTransactions', 'notFound'];
+const stageParams = (over: Partial<StageParams> = {}): StageParams => ({
+  dbMaxConnections: 80,
+  dbAdminHeadroom: 10,
+  useRdsProxy: 'false',
+  proxyMaxConnectionsPercent: 87,
+  proxyMaxIdleConnectionsPercent: 43,
+  reservedConcurrency: { register: 2, obtainToken: 10, getMe: 2, listTransactions: 10, refreshToken: 10, notFound: 2 },
+  ...over,
+});
+
+describe('proxyPool', () => {
+  it('rounds the proxy’s share of max_connections down to fit the role’s CONNECTION LIMIT', () => {
+    // 90% of 80 = 72 would exceed a role limit of 70.
+    expect(proxyPool(80, 70)).toEqual({ maxConnectionsPercent: 87, maxIdleConnectionsPercent: 43 });
+    for (const [max, limit] of [[80, 70], [20, 2], [87, 2], [400, 390], [5000, 4990], [100, 1], [3, 2]] as const) {
+      const pool = proxyPool(max, limit);
+      // RDS Proxy opens up to MaxConnectionsPercent of max_connections, rounded either way.
+      expect(Math.ceil((max * pool.maxConnectionsPercent) / 100), `${limit} of ${max}`).toBeLessThanOrEqual(limit);
+      expect(pool.maxIdleConnectionsPercent).toBeLessThanOrEqual(pool.maxConnectionsPercent);
+      expect(pool.maxConnectionsPercent).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe('checkStageParams', () => {
+  it('accepts a budget that fits', () => {
+    expect(checkStageParams('prod', stageParams(), FUNCTIONS)).toEqual([]);
+    expect(sumReservations(stageParams().reservedConcurrency)).toEqual({ database: 24, other: 12, total: 36 });
+  });
+
+  it('refuses reservations of connecting functions above the role’s connection limit; caps on the others do not count', () => {
+    const over = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, listTransactions: 57 } });
+    expect(checkStageParams('prod', over, FUNCTIONS)).toEqual([
+      "params.prod.reservedConcurrency gives the functions that connect 71, above the role's connection limit of 70",
+    ]);
+    const caps = stageParams({ reservedConcurrency: { ...stageParams().reservedConcurrency, refreshToken: 500 } });
+    expect(checkStageParams('prod', caps, FUNCTIONS)).toEqual([]);
+  });
+
+  it('refuses unknown function names and a reservation list that forgets a connecting function', () => {
+    const { getMe: _, ...rest } = stageParams().reservedConcurrency;
+    expect(checkStageParams('prod', stageParams({ reservedConcurrency: { ...rest, getMee: 2 } }), FUNCTIONS)).toEqual([
+      'params.prod.reservedConcurrency.getMee names no function',
+      'params.prod.reservedConcurrency has no entry for getMe, which connect',
+    ]);
+    // No reservations at all (dev) is allowed: nothing is capped, nothing is forgotten.
+    expect(checkStageParams('dev', stageParams({ reservedConcurrency: {} }), FUNCTIONS)).toEqual([]);
+  });
+
+  it('refuses RDS Proxy for a role smaller than 1% of the server', () => {
+    const tiny = stageParams({ dbMaxConnections: 400, dbAdminHeadroom: 397, useRdsProxy: 'true', proxyMaxConnectionsPercent: 1, proxyMaxIdleConnectionsPercent: 0 });
+    expect(checkStageParams('prod', { ...tiny, reservedConcurrency: {} }, FUNCTIONS)).toEqual([
+      'params.prod: a role limit of 3 is below 1% of 400 connections, the smallest pool RDS Proxy takes',
+    ]);
+  });
+
+  it('refuses a proxy pool that does not fit the role, naming the right values', () => {
+    const problems = checkStageParams('prod', stageParams({ proxyMaxConnectionsPercent: 90, proxyMaxIdleConnectionsPercent: 50 }), FUNCTIONS);
+    expect(problems).toEqual([expect.stringContaining('set proxyMaxConnectionsPercent: 87 and proxyMaxIdleConnectionsPercent: 43')]);
+  });
+});
+
+describe('checkConcurrencyQuota', () => {
+  /** A fake Lambda API: the account's settings and the stage's current reservations. */
+  function fakeLambda(limit: number, reservedElsewhere: number, current: Record<string, number> = {}): LambdaQuota & { asked: string[] } {
+    const asked: string[] = [];
+    const currentTotal = Object.values(current).reduce((a, b) => a + b, 0);
+    return {
+      asked,
+      accountSettings: async () => ({ concurrentExecutions: limit, unreservedConcurrentExecutions: limit - reservedElsewhere - currentTotal }),
+      reservedConcurrency: async (name) => {
+        asked.push(name);
+        return current[name];
+      },
+    };
+  }
+  const reserved = { register: 2, obtainToken: 10, refreshToken: 10 };
+  const names = ['cashbook-api-prod-register', 'cashbook-api-prod-obtainToken', 'cashbook-api-prod-refreshToken'];
+
+  it('passes when the reservations leave Lambda its 100 unreserved', async () => {
+    const lambda = fakeLambda(1000, 0);
+    await expect(checkConcurrencyQuota(lambda, { stage: 'prod', functionNames: names, reserved })).resolves.toEqual({
+      limit: 1000,
+      wanted: 22,
+      unreservedAfter: 978,
+    });
+    expect(lambda.asked).toEqual(names);
+  });
+
+  it('stops a new account’s reduced quota with one sentence saying what to request', async () => {
+    const err = await checkConcurrencyQuota(fakeLambda(10, 0), { stage: 'prod', functionNames: names, reserved }).catch((e) => e);
+    expect(err).toBeInstanceOf(DeployError);
+    expect(err.message).toBe(
+      'stage prod reserves 22 concurrent executions, but this account\'s Lambda quota is 10 with 10 not reserved by other functions and 100 always kept unreserved:' +
+        ' request a "Concurrent executions" quota of at least 122 (Service Quotas, AWS Lambda, L-B99A9384), or lower params.prod.reservedConcurrency',
+    );
+    expect(err.message.split('. ')).toHaveLength(1);
+  });
+
+  it('counts what the stage already reserves as given back, and what other functions reserve as taken', async () => {
+    // An update adding refreshToken's 10 to the 12 already reserved: 1000 - 870 elsewhere - 12 + 12 - 22 = 108.
+    const current = { 'cashbook-api-prod-register': 2, 'cashbook-api-prod-obtainToken': 10 };
+    await expect(checkConcurrencyQuota(fakeLambda(1000, 870, current), { stage: 'prod', functionNames: names, reserved })).resolves.toMatchObject({
+      unreservedAfter: 108,
+    });
+    await expect(checkConcurrencyQuota(fakeLambda(1000, 880, current), { stage: 'prod', functionNames: names, reserved })).rejects.toThrow(
+      'at least 1002',
+    );
+  });
+
+  it('lets a stage lower or drop its reservations whatever the quota (dev reserves none)', async () => {
+    const current = { 'cashbook-api-prod-register': 2 };
+    await expect(checkConcurrencyQuota(fakeLambda(10, 0, current), { stage: 'prod', functionNames: names, reserved: { register: 1 } })).resolves.toMatchObject({
+      wanted: 1,
+    });
+    await expect(checkConcurrencyQuota(fakeLambda(10, 0), { stage: 'dev', functionNames: names, reserved: {} })).resolves.toMatchObject({
+      wanted: 0,
+    });
+  });
+});
+
+describe('deploymentTimestamps', () => {
+  it('reads the timestamps of `serverless deploy list`, oldest first', () => {
+    const out = [
+      '2026-11-01 10:00:00 UTC', 'Timestamp: 1761991200000', 'Files:', '  - compiled-cloudformation-template.json',
+      '2026-11-02 10:00:00 UTC', 'Timestamp: 1762077600000', 'Files:', '  - getMe.zip', '',
+    ].join('\n');
+    expect(deploymentTimestamps(out)).toEqual(['1761991200000', '1762077600000']);
+    expect(deploymentTimestamps('No deployments found')).toEqual([]);
+  });
+});
+
+describe('RDS CA bundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cashbook-rds-ca-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = (cn: string, days = 2, extra: string[] = []) => {
+    const key = join(dir, `${cn.replace(/\W/g, '_')}.key`);
+    const pem = join(dir, `${cn.replace(/\W/g, '_')}.pem`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', String(days),
+      '-subj', cn.startsWith('/') ? cn : `/C=US/O=Amazon Web Services, Inc./OU=Amazon RDS/CN=${cn}`, '-keyout', key, '-out', pem, ...extra], { stdio: 'pipe' });
+    return readFileSync(pem, 'utf8');
+  };
+  const bundle = ca('Amazon RDS eu-west-1 Root CA RSA2048 G1') + ca('Amazon RDS eu-west-1 Root CA ECC384 G1');
+  const fetchOf = (body: string, status = 200) => {
+    const urls: string[] = [];
+    return { urls, fetch: async (url: string) => (urls.push(url), { ok: status === 200, status, text: async () => body }) };
+  };
+  const noFile = async () => {
+    throw new Error('not read');
+  };
+
+  it('fetches the region’s bundle from AWS’s trust store, lists its CAs and reports a first pin', async () => {
+    const f = fetchOf(bundle);
+    const prepared = await prepareRdsCa({ region: 'eu-west-1', fetch: f.fetch, readFile: noFile, pins: {} });
+    expect(f.urls).toEqual(['https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem']);
+    expect(rdsCaUrl('eu-west-1')).toBe(f.urls[0]);
+    expect(prepared).toMatchObject({ pem: bundle, sha256: sha256(bundle), pin: 'new' });
+    expect(prepared.certificates.map((c) => c.subject)).toEqual([
+      expect.stringContaining('CN=Amazon RDS eu-west-1 Root CA RSA2048 G1'),
+      expect.stringContaining('CN=Amazon RDS eu-west-1 Root CA ECC384 G1'),
+    ]);
+  });
+
+  it('accepts the pinned bundle and stops on any other, naming both hashes', async () => {
+    await expect(prepareRdsCa({ region: 'eu-west-1', fetch: fetchOf(bundle).fetch, readFile: noFile, pins: { 'eu-west-1': sha256(bundle) } })).resolves.toMatchObject({
+      pin: 'matched',
+    });
+    const changed = bundle + ca('Amazon RDS eu-west-1 Root CA RSA4096 G1');
+    const err = await prepareRdsCa({ region: 'eu-west-1', fetch: fetchOf(changed).fetch, readFile: noFile, pins: { 'eu-west-1': sha256(bundle) } }).catch((e) => e);
+    expect(err).toBeInstanceOf(DeployError);
+    expect(err.message).toContain(`has SHA-256 ${sha256(changed)}, not the ${sha256(bundle)} pinned in certs/rds-ca-pins.json`);
+    expect(err.message).toContain('Root CA RSA4096 G1');
+  });
+
+  it('takes a file the deployer supplies instead of fetching', async () => {
+    const f = fetchOf('');
+    const prepared = await prepareRdsCa({ region: 'eu-west-1', suppliedFile: '/my/rds.pem', fetch: f.fetch, readFile: async () => bundle, pins: {} });
+    expect(prepared).toMatchObject({ source: '/my/rds.pem', sha256: sha256(bundle) });
+    expect(f.urls).toEqual([]);
+  });
+
+  it('refuses what is not the region’s RDS CAs: no certificate, another issuer, another region, a leaf, all expired, an HTTP error', async () => {
+    expect(() => inspectRdsCaBundle('<html>not found</html>', 'eu-west-1')).toThrow('holds no PEM certificate');
+    expect(() => inspectRdsCaBundle(ca('/O=Evil/CN=Evil eu-west-1 Root CA'), 'eu-west-1')).toThrow('not issued for Amazon RDS');
+    expect(() => inspectRdsCaBundle(bundle, 'us-east-1')).toThrow('names no CA of region us-east-1');
+    const leaf = ca('Amazon RDS eu-west-1 leaf', 2, ['-addext', 'basicConstraints=critical,CA:FALSE']);
+    expect(() => inspectRdsCaBundle(leaf, 'eu-west-1')).toThrow('not a CA');
+    expect(() => inspectRdsCaBundle(bundle, 'eu-west-1', new Date(Date.now() + 10 * 86_400_000))).toThrow('expired');
+    await expect(prepareRdsCa({ region: 'eu-west-1', fetch: fetchOf('', 404).fetch, readFile: noFile, pins: {} })).rejects.toThrow(
+      'answered HTTP 404',
+    );
+  });
 });
 
 describe('httpApiUrl', () => {
@@ -111,22 +326,117 @@ describe('migrationUrl', () => {
 
 describe('smokeTest', () => {
   const reply = (status: number, body: string) => new Response(body, { status });
+  const HEALTHY = '{"status":"ok","database":"ok"}';
+  const WRONG_TOKEN = '{"detail":"Given token not valid for any token type","code":"token_not_valid"}';
 
-  it('passes once /api/health/ answers 200 with a healthy database, retrying until then', async () => {
-    const urls: string[] = [];
-    const answers = [reply(503, '{"code":"database_unavailable"}'), reply(200, '{"status":"ok","database":"ok"}')];
-    const fake = (async (url: string) => {
-      urls.push(url);
-      return answers.shift()!;
+  /** A fake API: answers per path from a queue (the last answer repeats), recording requests. */
+  function fakeApi(answers: Record<string, Array<() => Response>>) {
+    const requests: Array<{ url: string; authorization?: string }> = [];
+    const fake = (async (url: string, init?: RequestInit) => {
+      requests.push({ url, authorization: (init?.headers as Record<string, string> | undefined)?.Authorization });
+      const queue = answers[new URL(url).pathname]!;
+      return (queue.length > 1 ? queue.shift()! : queue[0]!)();
     }) as unknown as typeof fetch;
-    await smokeTest('https://api.example', { fetch: fake, delayMs: 1 });
-    expect(urls).toEqual(['https://api.example/api/health/', 'https://api.example/api/health/']);
+    return { fake, requests };
+  }
+
+  it('proves the database (health) and the JWT secret (a well-formed token signed by another key gets 401), retrying while the stage settles', async () => {
+    const api = fakeApi({
+      '/api/health/': [() => reply(503, '{"code":"database_unavailable"}'), () => reply(200, HEALTHY)],
+      '/api/me/': [() => reply(401, WRONG_TOKEN)],
+    });
+    await smokeTest('https://api.example', { fetch: api.fake, delayMs: 1 });
+    expect(api.requests.map((r) => r.url)).toEqual([
+      'https://api.example/api/health/',
+      'https://api.example/api/health/',
+      'https://api.example/api/me/',
+    ]);
+    const token = api.requests[2]!.authorization!.replace(/^Bearer /, '');
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256' });
+    expect(decodeJwt(token)).toMatchObject({ token_type: 'access', user_id: 1 });
   });
 
-  it('gives up after its attempts with the last answer in the message', async () => {
-    const fake = (async () => reply(503, '{"code":"database_unavailable"}')) as unknown as typeof fetch;
-    await expect(smokeTest('https://api.example', { fetch: fake, attempts: 2, delayMs: 1 })).rejects.toThrow(
-      /did not answer 200.*HTTP 503/,
+  it('names the database when health never answers 200', async () => {
+    const api = fakeApi({ '/api/health/': [() => reply(503, '{"code":"database_unavailable"}')], '/api/me/': [() => reply(401, WRONG_TOKEN)] });
+    await expect(smokeTest('https://api.example', { fetch: api.fake, attempts: 2, delayMs: 1 })).rejects.toThrow(
+      /^smoke test: the database failed at GET https:\/\/api.example\/api\/health\/ \(last: HTTP 503/,
+    );
+  });
+
+  it('names the JWT secret when an authenticated route answers 503 (SSM unreachable) or 500, not 401', async () => {
+    for (const [status, body] of [
+      [503, '{"code":"dependency_unavailable","dependency":"ssm"}'],
+      [500, '{"detail":"A server error occurred."}'],
+    ] as const) {
+      const api = fakeApi({ '/api/health/': [() => reply(200, HEALTHY)], '/api/me/': [() => reply(status, body)] });
+      const err = await smokeTest('https://api.example', { fetch: api.fake, attempts: 2, delayMs: 1 }).catch((e) => e);
+      expect(err.message).toMatch(new RegExp(`^smoke test: the JWT secret \\(SSM\\) failed at GET .*/api/me/ \\(last: HTTP ${status}`));
+    }
+  });
+});
+
+describe('smokeTestOrRollBack', () => {
+  const failing = async () => {
+    throw new DeployError('smoke test: the JWT secret (SSM) failed');
+  };
+
+  it('rolls the code back to the previous deployment when the smoke test fails', async () => {
+    const rolledBack: string[] = [];
+    const err = await smokeTestOrRollBack({ smoke: failing, previous: '1762077600000', rollback: async (t) => void rolledBack.push(t), log: () => {} }).catch(
+      (e) => e,
+    );
+    expect(rolledBack).toEqual(['1762077600000']);
+    expect(err.message).toBe('smoke test: the JWT secret (SSM) failed; rolled back to deployment 1762077600000 (the migrations stay applied)');
+  });
+
+  it('says so when a first deploy has nothing to roll back to, and when the rollback fails too', async () => {
+    await expect(smokeTestOrRollBack({ smoke: failing, previous: undefined, rollback: async () => {}, log: () => {} })).rejects.toThrow(
+      'first deploy of this stage, so there is no earlier deployment to roll back to',
+    );
+    const rollback = async () => {
+      throw new Error('serverless rollback exited with 1');
+    };
+    await expect(smokeTestOrRollBack({ smoke: failing, previous: '1', rollback, log: () => {} })).rejects.toThrow(
+      'the rollback to deployment 1 failed too: serverless rollback exited with 1',
+    );
+  });
+
+  it('does nothing more when the smoke test passes', async () => {
+    let rolledBack = false;
+    await smokeTestOrRollBack({ smoke: async () => {}, previous: '1', rollback: async () => void (rolledBack = true), log: () => {} });
+    expect(rolledBack).toBe(false);
+  });
+});
+
+describe('migrations, for the rollback', () => {
+  // A failed smoke test puts the previous code back on the new schema, so a release's migrations
+  // only expand (new tables, new columns that old code may leave out, new indexes); dropping,
+  // renaming, retyping or tightening a column happens a release after the code stops needing it,
+  // in a migration that says so with a `-- contract:` comment.
+  const CONTRACT = /\b(DROP\s+(TABLE|COLUMN|VIEW|FUNCTION|TYPE)|RENAME\b|ALTER\s+COLUMN\s+\w+\s+(SET\s+DATA\s+)?TYPE|SET\s+NOT\s+NULL)/i;
+  /** Written before the first deploy: no release ever ran on the schema before them. */
+  const BEFORE_FIRST_DEPLOY = ['1764000001000_books.sql'];
+  const dir = join(import.meta.dirname, '../../../lib/migrations');
+
+  it('only expand, unless a migration says why the previous release does not need what it removes', async () => {
+    const { readdirSync } = await import('node:fs');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql'))) {
+      const up = readFileSync(join(dir, file), 'utf8').split(/^-- Down Migration/m)[0]!;
+      const statements = up.split('\n').filter((line) => !line.trim().startsWith('--') && CONTRACT.test(line));
+      if (statements.length && !BEFORE_FIRST_DEPLOY.includes(file)) {
+        expect(up, `${file} contracts the schema: ${statements.join(' | ')}`).toMatch(/^-- contract: .+/m);
+      }
+    }
+    expect(CONTRACT.test('ALTER TABLE transactions DROP COLUMN note;')).toBe(true);
+    expect(CONTRACT.test('ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT now();')).toBe(false);
+  });
+});
+
+describe('run', () => {
+  it('puts a captured command’s output in its failure (osls prints its errors on stdout)', async () => {
+    const { run } = await import('../../../scripts/lib/deploy.js');
+    await expect(run(process.execPath, ['-e', 'console.log("Value not found at \\"param\\" source"); process.exit(1)'], { capture: true })).rejects.toThrow(
+      /exited with 1:\nValue not found at "param" source/,
     );
   });
 });
