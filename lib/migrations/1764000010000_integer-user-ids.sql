@@ -1,4 +1,6 @@
 -- Up Migration
+-- contract: nothing is deployed yet (issue 10); the previous release reads uuid user ids and cannot
+-- run on this schema, so it ships together with the release that reads integer ids.
 -- User ids become integers, as Django's auth_user.id: clients typed `int id`, and tokens the old
 -- backend issued carry `user_id: 42`. Imported users keep their Django id (the identity accepts
 -- explicit values; the import moves the sequence past them). Existing users get new ids in
