@@ -224,3 +224,13 @@ export function getConfig(): Config {
   cached ??= loadConfig(process.env);
   return cached;
 }
+
+/**
+ * A database named by URL on a script's command line (the import's old and new databases),
+ * with the connection defaults of the app: withConnection's retry rules apply to it too.
+ */
+export function databaseFromUrl(url: string, applicationName: string): DatabaseConfig {
+  const env = schema.safeParse({ DATABASE_URL: url, JWT_SECRET: 'unused-by-scripts-'.padEnd(32, '-') });
+  if (!env.success) throw new ConfigError('must be a postgres:// URL');
+  return { ...databaseFromEnv(env.data), applicationName: applicationName.slice(0, 63) };
+}

@@ -30,7 +30,7 @@ export function requestHash(scope: string, body: unknown): string {
 }
 
 export interface IdempotencyClaim {
-  userId: string;
+  userId: number;
   key: string;
   hash: string;
 }

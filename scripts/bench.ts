@@ -230,7 +230,7 @@ async function seed(adminUrl: string, count: number): Promise<Seeded> {
        FROM users u JOIN books b ON b.user_id = u.id, generate_series(1, 100) i`,
     );
     await admin.query('ANALYZE');
-    const tokens = await Promise.all(users.map((u) => signToken(u.id, 'access', Math.floor(Date.now() / 1000))));
+    const tokens = await Promise.all(users.map((u) => signToken(Number(u.id), 'access', Math.floor(Date.now() / 1000))));
     return { tokens, users };
   } finally {
     await admin.end();

@@ -1,12 +1,12 @@
 // `npm run import-users -- auth_user.csv`: loads users exported from the old Django backend
-// (username, email, password, date_joined, is_active) into DATABASE_URL (or
-// MIGRATE_DATABASE_URL), each with a default book in DEFAULT_CURRENCY. Idempotent: users that
-// already exist (by username) are left alone, so the import can be re-run after a failure.
+// (id, username, email, password, date_joined, is_active, last_login) into DATABASE_URL (or
+// MIGRATE_DATABASE_URL), keeping their ids, each with a default book in DEFAULT_CURRENCY.
+// Idempotent: users that already exist (by id or username) are left alone, so the import can be
+// re-run after a failure. `npm run import-django` reads the old database directly instead.
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { importUsers, parseDjangoUsers } from '../lib/auth/import.js';
-import type { Db } from '../lib/db.js';
-import { DEFAULT_PBKDF2_ITERATIONS } from '../lib/config.js';
+import { DEFAULT_PBKDF2_ITERATIONS, databaseFromUrl } from '../lib/config.js';
+import { withConnection } from '../lib/db.js';
 import { isCurrencyCode } from '../lib/currency.js';
 
 const BATCH = 1_000;
@@ -26,14 +26,9 @@ if (!isCurrencyCode(currency)) {
 // The same cap as the functions' (lib/config.ts): a hash above it could never log in.
 const maxIterations = Number(process.env.PASSWORD_PBKDF2_ITERATIONS || DEFAULT_PBKDF2_ITERATIONS);
 const users = parseDjangoUsers(readFileSync(file, 'utf8'), maxIterations);
-const client = new pg.Client({ connectionString: url, application_name: 'cashbook-import-users' });
-await client.connect();
-try {
-  let created = 0;
-  for (let i = 0; i < users.length; i += BATCH) {
-    created += await importUsers(client as unknown as Db, users.slice(i, i + BATCH), currency);
-  }
-  console.log(`[import-users] ${users.length} rows read, ${created} users created, ${users.length - created} already present`);
-} finally {
-  await client.end();
+const db = databaseFromUrl(url, 'cashbook-import-users');
+let created = 0;
+for (let i = 0; i < users.length; i += BATCH) {
+  created += await withConnection((c) => importUsers(c, users.slice(i, i + BATCH), currency), { db });
 }
+console.log(`[import-users] ${users.length} rows read, ${created} users created, ${users.length - created} already present`);

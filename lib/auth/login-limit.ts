@@ -104,7 +104,7 @@ export async function countAttempt(db: Db, keys: LoginKeys, username: string, li
     (source.attempts > limits.sourceMaxFailures && source) ||
     (user.attempts > limits.userMaxFailures && !pair.known && user);
   if (over) throw new Throttled(over.retry_after);
-  return { user: pair.id === null ? undefined : { id: pair.id, password_hash: pair.password_hash, is_active: pair.is_active } };
+  return { user: pair.id === null ? undefined : { id: Number(pair.id), password_hash: pair.password_hash, is_active: pair.is_active } };
 }
 
 /** After a successful login: the pair's failures are cleared and its source becomes known; the attempt is refunded. */

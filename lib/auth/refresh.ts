@@ -17,7 +17,7 @@ interface AccountState {
   valid_after: number | null;
 }
 
-async function accountState(db: Db, userId: string): Promise<AccountState | undefined> {
+async function accountState(db: Db, userId: number): Promise<AccountState | undefined> {
   const { rows } = await db.query<AccountState>(
     'SELECT is_active, EXTRACT(EPOCH FROM tokens_valid_after)::float8 AS valid_after FROM users WHERE id = $1',
     [userId],

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { getConfig } from '../config.js';
 import { InvalidToken } from '../errors.js';
-import { isUuid } from '../ids.js';
+import { parseUserId } from '../ids.js';
 import { jwtSecret } from './jwt-secret.js';
 
-// SimpleJWT-compatible HS256 tokens: claims token_type, exp, iat, jti, user_id. A token issued by
-// the old Django backend with the same secret verifies here, and the other way round.
+// SimpleJWT-compatible HS256 tokens: claims token_type, exp, iat, jti, user_id (a JSON number, as
+// SimpleJWT writes Django's integer pk). A token issued by the old Django backend with the same
+// secret verifies here, and the other way round (tests/integration/simplejwt.test.ts runs the
+// real library).
 
 export type TokenType = 'access' | 'refresh';
 
@@ -19,7 +21,7 @@ async function key(): Promise<Uint8Array> {
   return keyCache.key;
 }
 
-export async function signToken(userId: string, type: TokenType, now = Math.floor(Date.now() / 1000)): Promise<string> {
+export async function signToken(userId: number, type: TokenType, now = Math.floor(Date.now() / 1000)): Promise<string> {
   const { accessTtlSeconds, refreshTtlSeconds } = getConfig().jwt;
   return new SignJWT({ token_type: type, user_id: userId, jti: randomUUID().replaceAll('-', '') })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
@@ -28,13 +30,13 @@ export async function signToken(userId: string, type: TokenType, now = Math.floo
     .sign(await key());
 }
 
-export async function issueTokenPair(userId: string): Promise<{ refresh: string; access: string }> {
+export async function issueTokenPair(userId: number): Promise<{ refresh: string; access: string }> {
   const [refresh, access] = await Promise.all([signToken(userId, 'refresh'), signToken(userId, 'access')]);
   return { refresh, access };
 }
 
 /** Verifies signature (HS256 only), expiry and token_type; returns the user id. */
-export async function verifyToken(token: string, type: TokenType | 'any', detail?: string): Promise<string> {
+export async function verifyToken(token: string, type: TokenType | 'any', detail?: string): Promise<number> {
   return (await verifyTokenClaims(token, type, detail)).userId;
 }
 
@@ -43,7 +45,7 @@ export async function verifyTokenClaims(
   token: string,
   type: TokenType | 'any',
   detail?: string,
-): Promise<{ userId: string; issuedAt: number }> {
+): Promise<{ userId: number; issuedAt: number }> {
   // Outside the try: failing to read the key is a server problem, not a bad token.
   const secret = await key();
   try {
@@ -52,9 +54,9 @@ export async function verifyTokenClaims(
     if (type === 'any' ? tokenType !== 'access' && tokenType !== 'refresh' : tokenType !== type) {
       throw new Error('wrong token_type');
     }
-    const userId = payload.user_id;
-    if (typeof userId !== 'string' || !isUuid(userId)) throw new Error('user_id is not a UUID');
-    return { userId: userId.toLowerCase(), issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
+    const userId = parseUserId(payload.user_id);
+    if (userId === undefined) throw new Error('user_id is not a positive integer');
+    return { userId, issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
   } catch (err) {
     throw new InvalidToken(detail, { cause: err });
   }

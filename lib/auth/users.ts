@@ -3,13 +3,17 @@ import { ValidationError } from '../errors.js';
 import { activeUser } from './active-user.js';
 
 export interface PublicUser {
-  id: string;
+  /** Django's auth_user.id: an integer (bigint identity; pg reads it as text, toPublic converts). */
+  id: number;
   username: string;
   email: string;
   date_joined: Date;
 }
 
 const PUBLIC_COLUMNS = 'id, username, email, date_joined';
+
+type UserRow = Omit<PublicUser, 'id'> & { id: string };
+const toPublic = (row: UserRow): PublicUser => ({ ...row, id: Number(row.id) });
 
 export const DEFAULT_BOOK_NAME = 'Cashbook';
 
@@ -19,7 +23,7 @@ export async function insertUser(
   user: { username: string; email: string; passwordHash: string; currency: string },
 ): Promise<PublicUser> {
   try {
-    const { rows } = await db.query<PublicUser>(
+    const { rows } = await db.query<UserRow>(
       `WITH u AS (
          INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${PUBLIC_COLUMNS}
        ), b AS (
@@ -28,7 +32,7 @@ export async function insertUser(
        SELECT * FROM u`,
       [user.username, user.email, user.passwordHash, DEFAULT_BOOK_NAME, user.currency],
     );
-    return rows[0]!;
+    return toPublic(rows[0]!);
   } catch (err) {
     if (errorCode(err) === '23505') {
       throw new ValidationError({ username: ['A user with that username already exists.'] });
@@ -37,21 +41,21 @@ export async function insertUser(
   }
 }
 
-export async function findUser(db: Db, id: string): Promise<PublicUser | undefined> {
-  const { rows } = await db.query<PublicUser>(
+export async function findUser(db: Db, id: number): Promise<PublicUser | undefined> {
+  const { rows } = await db.query<UserRow>(
     `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1')}`,
     [id],
   );
-  return rows[0];
+  return rows[0] && toPublic(rows[0]);
 }
 
 export interface Credentials {
-  id: string;
+  id: number;
   password_hash: string;
   is_active: boolean;
 }
 
 /** Swaps a legacy (Django) hash for a scrypt one, unless the password changed meanwhile. */
-export async function replacePasswordHash(db: Db, id: string, oldHash: string, newHash: string): Promise<void> {
+export async function replacePasswordHash(db: Db, id: number, oldHash: string, newHash: string): Promise<void> {
   await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, oldHash, newHash]);
 }

@@ -25,7 +25,7 @@ const columns = (b: string) => `${b}.id, ${b}.name, ${b}.currency, ${b}.is_defau
 
 export async function insertBook(
   db: Db,
-  userId: string,
+  userId: number,
   input: CreateBookInput & { currency: string },
   save?: SaveAs,
   /** Chosen by the caller before sending, to find the row if the connection is lost. */
@@ -46,7 +46,7 @@ export async function insertBook(
   }
 }
 
-export async function findBook(db: Db, userId: string, id: string): Promise<Book> {
+export async function findBook(db: Db, userId: number, id: string): Promise<Book> {
   const { rows } = await db.query<Book>(`SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')}`, [id, userId]);
   if (!rows[0]) throw new NotFound();
   return rows[0];
@@ -55,7 +55,7 @@ export async function findBook(db: Db, userId: string, id: string): Promise<Book
 /** Oldest first (the default book, created with the account, comes first). */
 export async function listBooks(
   db: Db,
-  userId: string,
+  userId: number,
   { page, page_size }: { page: number; page_size: number },
 ): Promise<{ count: number; rows: Book[] }> {
   const { rows } = await db.query<Book & { total: string }>(
@@ -67,7 +67,7 @@ export async function listBooks(
   return { count, rows: rows.map(({ total: _total, ...row }) => row) };
 }
 
-export async function updateBook(db: Db, userId: string, id: string, changes: PatchBookInput): Promise<Book> {
+export async function updateBook(db: Db, userId: number, id: string, changes: PatchBookInput): Promise<Book> {
   const values: unknown[] = [id, userId];
   const sets: string[] = [];
   for (const column of ['name', 'currency'] as const) {
@@ -91,7 +91,7 @@ export async function updateBook(db: Db, userId: string, id: string, changes: Pa
  * with its transactions. The default book (where old clients' transactions go) is never deleted.
  * A transaction inserted concurrently makes the foreign key refuse the delete (409, not data loss).
  */
-export async function deleteBook(db: Db, userId: string, id: string, force: boolean): Promise<void> {
+export async function deleteBook(db: Db, userId: number, id: string, force: boolean): Promise<void> {
   let rows: Array<{ is_default: boolean; has_transactions: boolean; deleted: boolean }>;
   try {
     ({ rows } = await db.query(

@@ -28,7 +28,8 @@ export interface Request<B, Q> extends ConnectionOptions {
   body: B;
   query: Q;
   id: string;
-  userId: string;
+  /** The authenticated user's id (0 for `auth: false` routes). */
+  userId: number;
   event: Event;
   signal: AbortSignal;
   deadline: number;
@@ -76,7 +77,7 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
     const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
     // Authentication first, as DRF's APIView.initial() runs before the view reads its input: an
     // anonymous request with a bad body or id is a 401, never a 400 or 404 that probes the API.
-    const userId = options.auth === false ? '' : await authenticate(event);
+    const userId = options.auth === false ? 0 : await authenticate(event);
     const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
     const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
     const id = options.id ? pathId(event) : '';

@@ -6,7 +6,7 @@ import { InvalidToken, NotAuthenticated } from '../errors.js';
  * SimpleJWT's JWTStatelessUserAuthentication: the user id comes from a valid access token; no
  * database lookup (every query is scoped to that id, so a deleted user simply finds nothing).
  */
-export async function authenticate(event: APIGatewayProxyEventV2): Promise<string> {
+export async function authenticate(event: APIGatewayProxyEventV2): Promise<number> {
   const header = event.headers?.authorization?.trim();
   if (!header) throw new NotAuthenticated();
   const [scheme, token, ...rest] = header.split(/\s+/);

@@ -4,7 +4,7 @@ import { PAYMENT_MODES, TYPES } from '../transactions/schema.js';
 // Response bodies, for the OpenAPI document only (handlers return rows; these describe them).
 
 export const user = z.object({
-  id: z.uuid(),
+  id: z.number().int().positive().meta({ description: 'Django auth_user.id: an integer' }),
   username: z.string(),
   email: z.string(),
   date_joined: z.iso.datetime(),

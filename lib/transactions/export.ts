@@ -21,7 +21,7 @@ const tooLarge = () =>
   );
 
 /** One statement; one row past the cap tells "too many" without fetching them all. */
-export async function exportRows(db: Db, userId: string, filters: Filters): Promise<ListedTransaction[]> {
+export async function exportRows(db: Db, userId: number, filters: Filters): Promise<ListedTransaction[]> {
   const { rows } = await listLedger(db, userId, filters, { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true });
   if (rows.length > EXPORT_MAX_ROWS) throw tooLarge();
   return rows;

@@ -12,7 +12,7 @@ export interface SqlParts {
 const likeLiteral = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** `values` may already hold parameters (e.g. the user id as $1); new ones are appended. */
-export function filterSql(userId: string, filters: Filters, values: unknown[] = []): SqlParts {
+export function filterSql(userId: number, filters: Filters, values: unknown[] = []): SqlParts {
   const param = (value: unknown) => {
     values.push(value);
     return `$${values.length}`;

@@ -41,7 +41,7 @@ interface Slice {
 
 export async function listLedger(
   db: Db,
-  userId: string,
+  userId: number,
   filters: Filters,
   slice: Slice,
 ): Promise<{ count: number; rows: ListedTransaction[] }> {

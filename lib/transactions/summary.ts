@@ -35,7 +35,7 @@ interface Row {
  * numerics, so they never overflow the NUMERIC(14,2) of a single amount. The grand-total set
  * () always yields a row, even for no match.
  */
-export async function summarize(db: Db, userId: string, filters: Filters): Promise<Summary> {
+export async function summarize(db: Db, userId: number, filters: Filters): Promise<Summary> {
   const values: unknown[] = [userId];
   const param = paramsOf(values);
   const own = ownBooksSql('$1', filters, param);

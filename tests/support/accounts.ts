@@ -6,7 +6,7 @@ import { invoke } from './events.js';
 let counter = 0;
 
 /** Registers a fresh user through the handlers and returns its id and tokens. */
-export async function signUp(prefix = 'user'): Promise<{ id: string; username: string; access: string; refresh: string }> {
+export async function signUp(prefix = 'user'): Promise<{ id: number; username: string; access: string; refresh: string }> {
   const username = `${prefix}${++counter}_${Date.now()}`;
   const password = 'correct-horse-battery';
   const created = await invoke(register, { method: 'POST', path: '/api/register/', body: { username, password } });

@@ -15,7 +15,7 @@ const secret = new TextEncoder().encode(process.env.JWT_SECRET);
 const b64 = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
 
-let userId = '';
+let userId = 0;
 let validAccess = '';
 let validRefresh = '';
 
@@ -26,7 +26,7 @@ async function attacks(): Promise<Record<string, string>> {
   const publicPem = await exportSPKI(rsa.publicKey);
   const jwk = await exportJWK(rsa.publicKey);
   const [h, p] = validAccess.split('.');
-  const forged = { ...JSON.parse(Buffer.from(p!, 'base64url').toString()), user_id: '00000000-0000-4000-8000-000000000000' };
+  const forged = { ...JSON.parse(Buffer.from(p!, 'base64url').toString()), user_id: userId + 1_000_000 };
   return {
     'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ ...claims(), exp: now() + 300 })}.`,
     'alg None, signature kept': `${b64({ alg: 'None' })}.${p}.${validAccess.split('.')[2]}`,
@@ -40,8 +40,9 @@ async function attacks(): Promise<Record<string, string>> {
     'not yet valid (nbf)': await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).setNotBefore(now() + 3600).setExpirationTime('2h').sign(secret),
     'token_type missing': await new SignJWT({ user_id: userId }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
     'token_type "admin"': await new SignJWT(claims('admin')).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
-    'user_id not a UUID': await new SignJWT(claims('access', { user_id: "1' OR '1'='1" })).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
-    'user_id a number': await new SignJWT(claims('access', { user_id: 1 })).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
+    'user_id not an integer': await new SignJWT(claims('access', { user_id: "1' OR '1'='1" })).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
+    'user_id a UUID (the former id type)': await new SignJWT(claims('access', { user_id: '00000000-0000-4000-8000-000000000000' })).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
+    'user_id a fraction': await new SignJWT(claims('access', { user_id: userId + 0.5 })).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret),
     'payload swapped, signature kept': `${h}.${b64(forged)}.${validAccess.split('.')[2]}`,
     'signature stripped': `${h}.${p}.`,
     'two parts': `${h}.${p}`,

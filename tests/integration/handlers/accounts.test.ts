@@ -21,6 +21,8 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['date_joined', 'email', 'id', 'username']);
     expect(res.body).toMatchObject({ username: 'alice', email: 'a@example.com' });
+    // An integer, as Django's auth_user.id (typed clients declare `int id`).
+    expect(Number.isSafeInteger(res.body.id) && res.body.id > 0).toBe(true);
     const [row] = await adminQuery<{ password_hash: string }>('SELECT password_hash FROM users WHERE username = $1', ['alice']);
     expect(row?.password_hash).toMatch(/^scrypt\$/);
     await expectNoAppConnections();
@@ -44,6 +46,7 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
     const claims = JSON.parse(Buffer.from(res.body.access.split('.')[1], 'base64url').toString());
     expect(claims).toMatchObject({ token_type: 'access' });
     expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'jti', 'token_type', 'user_id']);
+    expect(typeof claims.user_id).toBe('number');
     expect(claims.exp - claims.iat).toBe(300);
   });
 
@@ -96,14 +99,14 @@ describe('accounts and tokens (SimpleJWT-compatible)', () => {
   });
 
   it.each([
-    ['expired', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(1_000).setExpirationTime(2_000).sign(secret)],
-    ['signed with another key', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another'))],
-    ['alg none', async (id: string) => {
+    ['expired', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(1_000).setExpirationTime(2_000).sign(secret)],
+    ['signed with another key', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('another-secret-another-secret-another'))],
+    ['alg none', async (id: number) => {
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
       return `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ token_type: 'access', user_id: id, exp: Math.floor(Date.now() / 1000) + 300 })}.`;
     }],
-    ['HS512 with the right secret', async (id: string) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('5m').sign(secret)],
-    ['a refresh token', async (id: string) => new SignJWT({ token_type: 'refresh', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret)],
+    ['HS512 with the right secret', async (id: number) => new SignJWT({ token_type: 'access', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('5m').sign(secret)],
+    ['a refresh token', async (id: number) => new SignJWT({ token_type: 'refresh', user_id: id, jti: 'x' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret)],
     ['garbage', async () => 'not-a-jwt'],
   ])('refuses a token that is %s', async (_name, make) => {
     const { id } = await signUp();

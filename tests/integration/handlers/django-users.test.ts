@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { handler as getMe } from '../../../functions/get-me.js';
 import { handler as listBooks } from '../../../functions/list-books.js';
+import { handler as register } from '../../../functions/register.js';
 import { handler as obtainToken } from '../../../functions/obtain-token.js';
 import { importUsers, parseDjangoUsers } from '../../../lib/auth/import.js';
+import { databaseFromUrl } from '../../../lib/config.js';
 import { withConnection } from '../../../lib/db.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
@@ -24,6 +27,9 @@ const CSV = [
   `3,${DJANGO_260K},,f,gone,,,,f,f,2020-01-01 00:00:00+00`,
 ].join('\r\n');
 
+// Imports run as the database owner (they move the id sequence), as `npm run import-users` does.
+const asOwner = { get db() { return databaseFromUrl(inject('adminUrl'), 'cashbook-test-import'); } };
+
 const login = (username: string, password = PASSWORD) =>
   invoke(obtainToken, { method: 'POST', path: '/api/token/', body: { username, password } });
 
@@ -35,7 +41,7 @@ async function hashOf(username: string): Promise<string | undefined> {
 describe('users imported from Django', () => {
   beforeAll(async () => {
     await resetData();
-    const created = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'));
+    const created = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'), asOwner);
     expect(created).toBe(3);
   });
   afterAll(() => expectNoAppConnections());
@@ -50,17 +56,17 @@ describe('users imported from Django', () => {
   });
 
   it('imports each user once, with date_joined, is_active and a default book', async () => {
-    const again = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'));
+    const again = await withConnection((db) => importUsers(db, parseDjangoUsers(CSV, 260_000), 'EUR'), asOwner);
     expect(again).toBe(0);
-    const rows = await adminQuery<{ username: string; email: string; is_active: boolean; joined: string; books: string }>(
-      `SELECT u.username, u.email, u.is_active, u.date_joined::text AS joined,
+    const rows = await adminQuery<{ id: string; username: string; email: string; is_active: boolean; joined: string; books: string }>(
+      `SELECT u.id::text, u.username, u.email, u.is_active, u.date_joined::text AS joined,
               (SELECT count(*) FROM books b WHERE b.user_id = u.id AND b.is_default AND b.currency = 'EUR') AS books
        FROM users u ORDER BY u.username`,
     );
     expect(rows).toEqual([
-      { username: 'broken, user', email: '', is_active: true, joined: '2021-03-04 05:06:07+00', books: '1' },
-      { username: 'gone', email: '', is_active: false, joined: '2020-01-01 00:00:00+00', books: '1' },
-      { username: 'olduser', email: 'old@example.com', is_active: true, joined: '2021-03-04 05:06:07.123456+00', books: '1' },
+      { id: '2', username: 'broken, user', email: '', is_active: true, joined: '2021-03-04 05:06:07+00', books: '1' },
+      { id: '3', username: 'gone', email: '', is_active: false, joined: '2020-01-01 00:00:00+00', books: '1' },
+      { id: '1', username: 'olduser', email: 'old@example.com', is_active: true, joined: '2021-03-04 05:06:07.123456+00', books: '1' },
     ]);
   });
 
@@ -77,7 +83,7 @@ describe('users imported from Django', () => {
 
   it('answers a wrong password like any other failed login, and keeps the old hash', async () => {
     const user = { username: 'legacy2', email: '', password: DJANGO_260K, date_joined: '', is_active: true };
-    expect(await withConnection((db) => importUsers(db, [user], 'INR'))).toBe(1);
+    expect(await withConnection((db) => importUsers(db, [user], 'INR'), asOwner)).toBe(1);
     const wrong = await login('legacy2', 'wrong-password');
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ detail: 'No active account found with the given credentials' });
@@ -106,6 +112,23 @@ describe('users imported from Django', () => {
       });
     expect((await run()).stdout).toContain('1 rows read, 1 users created, 0 already present');
     expect((await run()).stdout).toContain('1 rows read, 0 users created, 1 already present');
-    expect((await login('fromscript')).status).toBe(200);
+    const token = await login('fromscript');
+    expect(token.status).toBe(200);
+    // Without an id column the user gets the next id, past every imported one.
+    const me = await invoke(getMe, { path: '/api/me/', token: token.body.access });
+    expect(me.body.id).toBeGreaterThan(3);
+  });
+
+  it('keeps the ids of an export with an id column and moves the sequence past them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cashbook-import-'));
+    const file = join(dir, 'auth_user.csv');
+    writeFileSync(file, `id,username,email,password,date_joined,is_active\n7000,withid,,${DJANGO_260K},2022-01-01 00:00:00+00,t\n`);
+    await promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-users.ts', file], {
+      env: { ...process.env, DATABASE_URL: inject('adminUrl') },
+    });
+    const token = await login('withid');
+    expect((await invoke(getMe, { path: '/api/me/', token: token.body.access })).body.id).toBe(7000);
+    const created = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'after_import', password: PASSWORD } });
+    expect(created.body.id).toBe(7001);
   });
 });

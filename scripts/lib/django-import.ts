@@ -1,0 +1,167 @@
+import { moveUserIdsPastImported, upsertUsers, usernameClashes, type DjangoUser } from '../../lib/auth/import.js';
+import type { DatabaseConfig } from '../../lib/config.js';
+import { withConnection, withTransaction } from '../../lib/db.js';
+import {
+  countSource,
+  FIRST_UUID,
+  readTransactions,
+  quoteTable as quote,
+  readUsers,
+  transactionProblem,
+  userProblem,
+  type DjangoTransaction,
+  type Rejected,
+} from './django-rows.js';
+import { deleteTransactions, missingUsers, targetIdsInRange, upsertTransactions } from './django-write.js';
+import { Progress } from './progress.js';
+
+// `npm run import-django`: copies the old backend's database into this one, batch by batch.
+// Each batch is read with one short connection to the old database, then written with one
+// short transaction here; at most one connection to each database is open at any time, and none
+// between batches (the old server may be the same 2-connection one, still serving). Connects
+// retry as the app's do (lib/db.ts), for up to CONNECT_BUDGET_MS per batch.
+
+export interface ImportOptions {
+  source: DatabaseConfig;
+  target: DatabaseConfig;
+  transactionsTable: string;
+  currency: string;
+  /** Only transactions created or updated after this instant (users are always compared in full). */
+  since?: string;
+  /** Import the valid rows of a batch that has invalid ones (otherwise that batch is not written). */
+  skipInvalid: boolean;
+  /** Delete transactions here whose id the old database no longer has (the cutover delta). */
+  deleteMissing: boolean;
+  batchSize: number;
+  progress?: NodeJS.WriteStream;
+}
+
+export interface TableCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  invalid: number;
+  /** Valid rows not written because their batch had an invalid row. */
+  held: number;
+}
+
+export interface ImportSummary {
+  users: TableCounts;
+  transactions: TableCounts & { deleted: number };
+  rejected: Rejected[];
+  seconds: number;
+  /** The old server's clock when this run started reading: the next delta's --since (minus a margin). */
+  startedAt: string;
+}
+
+export const CONNECT_BUDGET_MS = 60_000;
+const SWEEP_BATCH = 50_000;
+
+const counts = (): TableCounts => ({ read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0, held: 0 });
+
+export async function importDjango(opts: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const conn = (db: DatabaseConfig) => ({ db, deadline: Date.now() + CONNECT_BUDGET_MS });
+  const rejected: Rejected[] = [];
+  const total = await withConnection((db) => countSource(db, opts.transactionsTable, opts.since), conn(opts.source));
+  const progress = new Progress(opts.progress, total.users + total.transactions);
+
+  const users = counts();
+  for (let after = 0; ; ) {
+    const batch = await withConnection((db) => readUsers(db, after, opts.batchSize), conn(opts.source));
+    if (batch.length === 0) break;
+    after = batch.at(-1)!.id;
+    users.read += batch.length;
+    const bad = new Map<number, string>();
+    for (const u of batch) {
+      const problem = userProblem(u);
+      if (problem) bad.set(u.id, problem);
+    }
+    await withTransaction(async (db) => {
+      for (const [id, owner] of await usernameClashes(db, batch)) {
+        if (!bad.has(id)) bad.set(id, `username already taken here by user ${owner}`);
+      }
+      const good = batch.filter((u) => !bad.has(u.id));
+      if (bad.size > 0 && !opts.skipInvalid) {
+        users.held += good.length;
+        return;
+      }
+      const written = await upsertUsers(db, good, opts.currency);
+      users.inserted += written.inserted;
+      users.updated += written.updated;
+      users.unchanged += good.length - written.inserted - written.updated;
+    }, conn(opts.target));
+    for (const [id, reason] of bad) rejected.push({ table: 'auth_user', id: String(id), reason });
+    users.invalid += bad.size;
+    progress.advance(batch.length);
+  }
+  await withConnection(moveUserIdsPastImported, conn(opts.target));
+
+  const transactions = { ...counts(), deleted: 0 };
+  const read = (after: string) =>
+    withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
+  // The next batch is read from the old database while this one is written here: still one
+  // connection to each, and the two servers work at the same time.
+  for (let next = read(FIRST_UUID); ; ) {
+    const batch = await next;
+    if (batch.length === 0) break;
+    next = read(batch.at(-1)!.id);
+    // A failed write must not leave the read-ahead's rejection unhandled.
+    next.catch(() => undefined);
+    transactions.read += batch.length;
+    const bad = new Map<string, string>();
+    for (const t of batch) {
+      const problem = transactionProblem(t);
+      if (problem) bad.set(t.id, problem);
+    }
+    await withTransaction(async (db) => {
+      const missing = await missingUsers(db, batch.filter((t) => !bad.has(t.id)).map((t) => t.user_id));
+      for (const t of batch) if (missing.has(t.user_id) && !bad.has(t.id)) bad.set(t.id, `user ${t.user_id} is missing`);
+      const good: DjangoTransaction[] = batch.filter((t) => !bad.has(t.id));
+      if (bad.size > 0 && !opts.skipInvalid) {
+        transactions.held += good.length;
+        return;
+      }
+      const written = await upsertTransactions(db, good);
+      transactions.inserted += written.inserted;
+      transactions.updated += written.updated;
+      transactions.unchanged += good.length - written.inserted - written.updated;
+    }, conn(opts.target));
+    for (const [id, reason] of bad) rejected.push({ table: 'transactions', id, reason });
+    transactions.invalid += bad.size;
+    progress.advance(batch.length);
+  }
+
+  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn);
+  progress.done();
+  return { users, transactions, rejected, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
+}
+
+/**
+ * Deletions in the old database since the last run: its ids are read in ranges (ids only), and
+ * this database's ids in the same range that it lacks are deleted.
+ */
+async function sweepDeleted(
+  opts: ImportOptions,
+  conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
+): Promise<number> {
+  let deleted = 0;
+  for (let after = FIRST_UUID; ; ) {
+    const ids = await withConnection(async (db) => {
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT id::text AS id FROM ${quote(opts.transactionsTable)} WHERE id > $1::uuid ORDER BY id LIMIT $2`,
+        [after, SWEEP_BATCH],
+      );
+      return rows.map((r) => r.id);
+    }, conn(opts.source));
+    const last = ids.length < SWEEP_BATCH ? undefined : ids.at(-1);
+    const present = new Set(ids);
+    deleted += await withTransaction(async (db) => {
+      const gone = (await targetIdsInRange(db, after, last)).filter((id) => !present.has(id));
+      return deleteTransactions(db, gone);
+    }, conn(opts.target));
+    if (last === undefined) return deleted;
+    after = last;
+  }
+}

@@ -1,0 +1,112 @@
+import type { DjangoUser } from '../../lib/auth/import.js';
+import type { Db } from '../../lib/db.js';
+
+// The old Django backend's tables as the import reads them (auth_user and the transactions
+// app's table), and the checks a row must pass before it is written here. Every value is read
+// as text — timestamps, dates, amounts — so nothing is rounded on the way through JavaScript.
+
+export interface DjangoTransaction {
+  id: string;
+  user_id: string;
+  type: string;
+  amount: string;
+  category: string;
+  description: string;
+  date: string;
+  payment_mode: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Rejected {
+  table: 'auth_user' | 'transactions';
+  id: string;
+  reason: string;
+}
+
+/** A table name from the command line (optionally schema-qualified), quoted for SQL. */
+export function quoteTable(name: string): string {
+  const parts = name.split('.');
+  if (parts.length > 2 || parts.some((p) => p === '')) throw new Error(`not a table name: ${name}`);
+  return parts.map((p) => `"${p.replaceAll('"', '""')}"`).join('.');
+}
+
+export const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The next batch of auth_user after `afterId`, in id order (keyset: no OFFSET, no full read). */
+export async function readUsers(db: Db, afterId: number, limit: number): Promise<Array<DjangoUser & { id: number }>> {
+  const { rows } = await db.query<Omit<DjangoUser, 'id'> & { id: string }>(
+    `SELECT id, username, email, password, is_active, date_joined::text AS date_joined, last_login::text AS last_login
+     FROM auth_user WHERE id > $1 ORDER BY id LIMIT $2`,
+    [afterId, limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/**
+ * The next batch of transactions after `afterId`; with `since`, only rows created or updated
+ * after it. The server sends the batch as one JSON text (half the cost of row-by-row output on
+ * this machine); amounts come as text so no float ever holds one, timestamps as ISO 8601 with
+ * microseconds.
+ */
+export async function readTransactions(
+  db: Db,
+  table: string,
+  afterId: string,
+  limit: number,
+  since: string | undefined,
+): Promise<DjangoTransaction[]> {
+  const { rows } = await db.query<{ batch: string | null }>(
+    `SELECT json_agg(x ORDER BY x.id)::text AS batch FROM (
+       SELECT id, user_id::text AS user_id, type, amount::text AS amount, category, description, date, payment_mode,
+              created_at, updated_at
+       FROM ${quoteTable(table)}
+       WHERE id > $1::uuid ${since ? 'AND (created_at > $3::timestamptz OR updated_at > $3::timestamptz)' : ''}
+       ORDER BY id LIMIT $2) x`,
+    since ? [afterId, limit, since] : [afterId, limit],
+  );
+  return rows[0]?.batch ? (JSON.parse(rows[0].batch) as DjangoTransaction[]) : [];
+}
+
+/** How many rows the import will read (for the progress line's ETA), and when it started (the old server's clock). */
+export async function countSource(
+  db: Db,
+  table: string,
+  since: string | undefined,
+): Promise<{ users: number; transactions: number; startedAt: string }> {
+  const { rows } = await db.query<{ users: string; transactions: string; started_at: string }>(
+    `SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at, (SELECT count(*) FROM auth_user) AS users,
+            (SELECT count(*) FROM ${quoteTable(table)}
+              ${since ? 'WHERE created_at > $1::timestamptz OR updated_at > $1::timestamptz' : ''}) AS transactions`,
+    since ? [since] : [],
+  );
+  return { users: Number(rows[0]!.users), transactions: Number(rows[0]!.transactions), startedAt: rows[0]!.started_at };
+}
+
+const TYPES = new Set(['income', 'expense']);
+const PAYMENT_MODES = new Set(['cash', 'bank', 'card', 'upi', 'cheque', 'other']);
+/** numeric(14,2) as the API takes it: up to 12 integer digits, at most 2 decimals. */
+const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
+const POSITIVE = /[1-9]/;
+/** Django's PBKDF2PasswordHasher output, or an unusable password ("!" + random: no login). */
+const SUPPORTED_HASH = /^(pbkdf2_sha256\$[1-9]\d{0,9}\$[^$]+\$[A-Za-z0-9+/]+={0,2}|!.*)$/s;
+
+/** Why a transaction cannot be imported, or undefined when it can (its user is checked on write). */
+export function transactionProblem(t: DjangoTransaction): string | undefined {
+  if (!TYPES.has(t.type)) return `unknown type ${JSON.stringify(t.type)}`;
+  if (!PAYMENT_MODES.has(t.payment_mode)) return `unknown payment_mode ${JSON.stringify(t.payment_mode)}`;
+  const amount = t.amount.replace(/^(\d+\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  if (t.amount.startsWith('-') || !POSITIVE.test(t.amount)) return `amount ${t.amount} is not positive`;
+  if (!AMOUNT.test(amount)) return `amount ${t.amount} has more than 2 decimals or 12 digits`;
+  if ([...t.category].length > 100) return 'category longer than 100 characters';
+  if ([...t.description].length > 1000) return 'description longer than 1000 characters';
+  return undefined;
+}
+
+/** Why a user cannot be imported: only their password format can be wrong (auth_user constrains the rest). */
+export function userProblem(u: DjangoUser): string | undefined {
+  if (SUPPORTED_HASH.test(u.password)) return undefined;
+  // The algorithm's name only: a hash is a secret and never printed.
+  const algorithm = /^[a-z0-9_]{1,30}\$/.test(u.password) ? u.password.slice(0, u.password.indexOf('$')) : 'unrecognised';
+  return `unsupported password hash format (${algorithm})`;
+}
