@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { login } from '../../../lib/auth/accounts.js';
 import { importUsers } from '../../../lib/auth/import.js';
 import { registerUser } from '../../../lib/auth/accounts.js';
+import { databaseFromUrl } from '../../../lib/config.js';
 import { withConnection } from '../../../lib/db.js';
 import { expectNoAppConnections, resetData } from '../../support/db.js';
 
@@ -44,6 +45,8 @@ describe('login timing', () => {
         ],
         'EUR',
       ),
+      // Imports run as the database owner (they move the id sequence past imported ids).
+      { db: databaseFromUrl(inject('adminUrl'), 'cashbook-test-import') },
     );
     expect(created).toBe(2);
   });
