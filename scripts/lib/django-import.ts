@@ -134,6 +134,11 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   }
 
   if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn);
+  // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
+  // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
+  if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
+    await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
+  }
   progress.done();
   return { users, transactions, rejected, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
