@@ -1,9 +1,9 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
-import { filtersQuery } from '../lib/transactions/schema.js';
+import { transactionFiltersQuery } from '../lib/transactions/schema.js';
 import { summarize } from '../lib/transactions/summary.js';
 
 // The list's filters; one SQL statement.
-export const handler = api({ query: filtersQuery }, (req) =>
+export const handler = api({ query: transactionFiltersQuery }, (req) =>
   withConnection((db) => summarize(db, req.userId, req.query), req),
 );

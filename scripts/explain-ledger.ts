@@ -7,7 +7,7 @@ import { listBooks } from '../lib/books/queries.js';
 import type { Db } from '../lib/db.js';
 import { listLedger } from '../lib/transactions/list.js';
 import { insertTransaction } from '../lib/transactions/queries.js';
-import { createBody, listQuery } from '../lib/transactions/schema.js';
+import { createTransactionBody, listTransactionsQuery } from '../lib/transactions/schema.js';
 import { summarize } from '../lib/transactions/summary.js';
 import { EXPORT_MAX_ROWS } from '../lib/transactions/export.js';
 import { startLocalDatabase } from './lib/local-database.js';
@@ -135,17 +135,17 @@ async function main() {
 
     const pageSize = 50;
     const scenarios: Array<[string, (user: { id: UserId; book: string }, rows: number) => (db: Db) => Promise<unknown>]> = [
-      ['list page 1', (u) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: pageSize, offset: 0 })],
-      ['list middle page', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: pageSize, offset: Math.floor(n / 2) })],
-      ['list ?category= page 1', (u) => (db) => listLedger(db, u.id, listQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: 0 })],
-      ['list ?category= middle', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: Math.floor(n / 20) })],
-      ['list ?book=&ordering=date middle', (u, n) => (db) => listLedger(db, u.id, listQuery.parse({ book: u.book, ordering: 'date' }), { limit: pageSize, offset: Math.floor(n / 2) })],
-      ['summary', (u) => (db) => summarize(db, u.id, listQuery.parse({}))],
-      ['summary ?category=', (u) => (db) => summarize(db, u.id, listQuery.parse({ category: 'cat3' }))],
-      ['export (first 10,001 rows)', (u) => (db) => listLedger(db, u.id, listQuery.parse({}), { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true })],
+      ['list page 1', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({}), { limit: pageSize, offset: 0 })],
+      ['list middle page', (u, n) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({}), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['list ?category= page 1', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: 0 })],
+      ['list ?category= middle', (u, n) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ category: 'cat3' }), { limit: pageSize, offset: Math.floor(n / 20) })],
+      ['list ?book=&ordering=date middle', (u, n) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ book: u.book, ordering: 'date' }), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['summary', (u) => (db) => summarize(db, u.id, listTransactionsQuery.parse({}))],
+      ['summary ?category=', (u) => (db) => summarize(db, u.id, listTransactionsQuery.parse({ category: 'cat3' }))],
+      ['export (first 10,001 rows)', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({}), { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true })],
       ['books with balances', (u) => (db) => listBooks(db, u.id, { page: 1, page_size: 50 })],
-      ['create (trigger)', (u) => (db) => insertTransaction(db, u.id, createBody.parse({ type: 'expense', amount: '12.34', date: '2026-03-01' }))],
-      ['list ?search= page 1 (scans)', (u) => (db) => listLedger(db, u.id, listQuery.parse({ search: 'seed 12' }), { limit: pageSize, offset: 0 })],
+      ['create (trigger)', (u) => (db) => insertTransaction(db, u.id, createTransactionBody.parse({ type: 'expense', amount: '12.34', date: '2026-03-01' }))],
+      ['list ?search= page 1 (scans)', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ search: 'seed 12' }), { limit: pageSize, offset: 0 })],
     ];
     const cols = ['scenario', 'rows', 'plan ms', 'exec ms', 'trigger ms', 'buffers', 'wall ms (fresh conn)'];
     console.log(`| ${cols.join(' | ')} |`);

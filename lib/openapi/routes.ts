@@ -3,7 +3,7 @@ import { refreshBody, registerBody, tokenBody, verifyBody } from '../auth/schema
 import { createBookBody, deleteBookQuery, patchBookBody, replaceBookBody } from '../books/schema.js';
 import { pageQuery } from '../http/pagination.js';
 import { KEY_TTL_HOURS } from '../idempotency.js';
-import { createBody, filtersQuery, listQuery, patchBody, replaceBody } from '../transactions/schema.js';
+import { createTransactionBody, transactionFiltersQuery, listTransactionsQuery, patchTransactionBody, replaceTransactionBody } from '../transactions/schema.js';
 import * as out from './responses.js';
 
 // The route table of the OpenAPI document: one entry per route in serverless.yml (a test keeps
@@ -102,7 +102,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET', path: '/api/transactions', operationId: 'listTransactions', summary: 'List transactions: filtered, ordered (default -date,-created_at), paginated, each with its running balance', tag: 'transactions', auth: true,
-    query: listQuery,
+    query: listTransactionsQuery,
     responses: {
       200: ok('A page; each result also has balance_after', ['TransactionPage', out.transactionPage]),
       400: { description: 'A bad filter, ordering or page value, or a book that is not one of the user\'s (the parameter is named)', json: ['FieldErrors', out.fieldErrors] },
@@ -113,12 +113,12 @@ export const ROUTES: Route[] = [
   {
     method: 'POST', path: '/api/transactions', operationId: 'createTransaction', summary: 'Record a transaction (in the default book unless `book` is given)', tag: 'transactions', auth: true,
     requestHeaders: idempotencyKey,
-    body: ['TransactionCreate', createBody],
+    body: ['TransactionCreate', createTransactionBody],
     responses: idempotent('The new transaction', transaction),
   },
   {
     method: 'GET', path: '/api/transactions/summary', operationId: 'getTransactionSummary', summary: 'Totals, per category and per month, of the filtered transactions', tag: 'transactions', auth: true,
-    query: filtersQuery,
+    query: transactionFiltersQuery,
     responses: {
       200: ok('The summary', ['Summary', out.summary]),
       400: { description: 'A bad filter value, or a book that is not one of the user\'s (the parameter is named)', json: ['FieldErrors', out.fieldErrors] },
@@ -127,7 +127,7 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET', path: '/api/transactions/export', operationId: 'exportTransactions', summary: 'The filtered, ordered transactions as CSV (at most 10,000 rows or 5 MB)', tag: 'transactions', auth: true,
-    query: filtersQuery,
+    query: transactionFiltersQuery,
     responses: {
       200: {
         description:
@@ -146,12 +146,12 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'PUT', path: '/api/transactions/{id}', operationId: 'replaceTransaction', summary: 'Replace a transaction (all writable fields)', tag: 'transactions', auth: true,
-    body: ['TransactionReplace', replaceBody],
+    body: ['TransactionReplace', replaceTransactionBody],
     responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 404: notFound },
   },
   {
     method: 'PATCH', path: '/api/transactions/{id}', operationId: 'updateTransaction', summary: 'Change some fields of a transaction', tag: 'transactions', auth: true,
-    body: ['TransactionPatch', patchBody],
+    body: ['TransactionPatch', patchTransactionBody],
     responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 404: notFound },
   },
   {

@@ -27,7 +27,7 @@ const fields = {
 };
 
 /** POST: type and amount required; the rest default as in the old model. */
-export const createBody = object(
+export const createTransactionBody = object(
   {
     type: fields.type,
     amount: fields.amount,
@@ -42,10 +42,10 @@ export const createBody = object(
 );
 
 /** PUT: every writable field required, except `book` (old clients do not know it: unchanged). */
-export const replaceBody = object({ ...fields, book: bookId().optional() }, READ_ONLY);
+export const replaceTransactionBody = object({ ...fields, book: bookId().optional() }, READ_ONLY);
 
 /** PATCH: any subset. */
-export const patchBody = object(
+export const patchTransactionBody = object(
   {
     type: fields.type.optional(),
     amount: fields.amount.optional(),
@@ -58,8 +58,8 @@ export const patchBody = object(
   READ_ONLY,
 );
 
-export type CreateInput = z.output<typeof createBody>;
-export type PatchInput = z.output<typeof patchBody>;
+export type CreateTransactionInput = z.output<typeof createTransactionBody>;
+export type PatchTransactionInput = z.output<typeof patchTransactionBody>;
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/pagination.js';
 
@@ -136,11 +136,11 @@ const dropEmptyFilters = (input: unknown) =>
     ? Object.fromEntries(Object.entries(input).filter(([k, v]) => !(k in filterFields && v === '')))
     : input;
 
-export const filtersQuery = z.preprocess(dropEmptyFilters, z.looseObject(filterFields));
-export type Filters = z.output<typeof filtersQuery>;
+export const transactionFiltersQuery = z.preprocess(dropEmptyFilters, z.looseObject(filterFields));
+export type Filters = z.output<typeof transactionFiltersQuery>;
 
-export const listQuery = z.preprocess(dropEmptyFilters, z.looseObject({
+export const listTransactionsQuery = z.preprocess(dropEmptyFilters, z.looseObject({
   ...filterFields,
   ...pageFields,
 }));
-export type ListQuery = z.output<typeof listQuery>;
+export type ListQuery = z.output<typeof listTransactionsQuery>;

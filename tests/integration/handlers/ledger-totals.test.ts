@@ -11,7 +11,7 @@ import { handler as summary } from '../../../functions/get-transaction-summary.j
 import { handler as updateTx } from '../../../functions/update-transaction.js';
 import { parseCsv } from '../../../lib/csv.js';
 import { filterSql, orderSql } from '../../../lib/transactions/filters.js';
-import { listQuery } from '../../../lib/transactions/schema.js';
+import { listTransactionsQuery } from '../../../lib/transactions/schema.js';
 import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
@@ -205,7 +205,7 @@ async function referenceBalances(): Promise<Map<string, string>> {
 
 /** The filtered, ordered ids by plain SQL (no totals). */
 async function referenceList(query: Record<string, string>): Promise<string[]> {
-  const filters = listQuery.parse(query);
+  const filters = listTransactionsQuery.parse(query);
   const { where, values } = filterSql(alice.id, filters);
   const rows = await adminQuery<{ id: string }>(`SELECT t.id FROM transactions t WHERE ${where} ORDER BY ${orderSql(filters.ordering)}`, values);
   return rows.map((r) => r.id);
@@ -249,7 +249,7 @@ async function expectApiMatchesRecompute(pageSize: number): Promise<void> {
 
 async function expectSummary(query: Record<string, string>): Promise<void> {
   const { ordering: _o, ...filters } = query;
-  const parsed = listQuery.parse(filters);
+  const parsed = listTransactionsQuery.parse(filters);
   const { where, values } = filterSql(alice.id, parsed);
   const rows = await adminQuery<{ category: string; month: string; type: string; amount: string }>(
     `SELECT t.category, to_char(t.date, 'YYYY-MM') AS month, t.type, t.amount::text AS amount FROM transactions t WHERE ${where}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBody, DEFAULT_ORDERING, filtersQuery, listQuery, patchBody, replaceBody } from '../../../lib/transactions/schema.js';
+import { createTransactionBody, DEFAULT_ORDERING, transactionFiltersQuery, listTransactionsQuery, patchTransactionBody, replaceTransactionBody } from '../../../lib/transactions/schema.js';
 import { fieldErrors } from '../../../lib/validation.js';
 import type { z } from 'zod';
 
@@ -20,9 +20,9 @@ const full = {
   payment_mode: 'card',
 };
 
-describe('createBody', () => {
+describe('createTransactionBody', () => {
   it('needs only type and amount, defaulting the rest as the old model did', () => {
-    expect(createBody.parse({ type: 'income', amount: '150' })).toEqual({
+    expect(createTransactionBody.parse({ type: 'income', amount: '150' })).toEqual({
       type: 'income',
       amount: '150.00',
       category: '',
@@ -32,15 +32,15 @@ describe('createBody', () => {
   });
 
   it('leaves date undefined so the database default applies', () => {
-    expect(createBody.parse({ type: 'income', amount: 1 }).date).toBeUndefined();
+    expect(createTransactionBody.parse({ type: 'income', amount: 1 }).date).toBeUndefined();
   });
 
   it('keeps every writable field that is given', () => {
-    expect(createBody.parse(full)).toEqual({ ...full, amount: '12.50' });
+    expect(createTransactionBody.parse(full)).toEqual({ ...full, amount: '12.50' });
   });
 
   it('requires type and amount', () => {
-    expect(errors(createBody, {})).toEqual({ type: REQUIRED, amount: REQUIRED });
+    expect(errors(createTransactionBody, {})).toEqual({ type: REQUIRED, amount: REQUIRED });
   });
 
   it('ignores the read-only fields id, created_at, updated_at and user', () => {
@@ -51,65 +51,65 @@ describe('createBody', () => {
       updated_at: '2026-01-01T00:00:00Z',
       user: 'someone-else',
     };
-    expect(createBody.parse(echoed)).toEqual({ ...full, amount: '12.50' });
+    expect(createTransactionBody.parse(echoed)).toEqual({ ...full, amount: '12.50' });
   });
 
   it('reports an unknown key', () => {
-    expect(errors(createBody, { type: 'income', amount: 1, colour: 'red' })).toEqual({ colour: ['Unknown field.'] });
+    expect(errors(createTransactionBody, { type: 'income', amount: 1, colour: 'red' })).toEqual({ colour: ['Unknown field.'] });
   });
 
   it('quotes an invalid type or payment_mode', () => {
-    expect(errors(createBody, { type: 'gift', amount: 1, payment_mode: 'gold' })).toEqual({
+    expect(errors(createTransactionBody, { type: 'gift', amount: 1, payment_mode: 'gold' })).toEqual({
       type: ['"gift" is not a valid choice.'],
       payment_mode: ['"gold" is not a valid choice.'],
     });
   });
 
   it('limits category to 100 characters', () => {
-    expect(createBody.parse({ type: 'income', amount: 1, category: 'c'.repeat(100) }).category).toHaveLength(100);
-    expect(errors(createBody, { type: 'income', amount: 1, category: 'c'.repeat(101) })).toEqual({
+    expect(createTransactionBody.parse({ type: 'income', amount: 1, category: 'c'.repeat(100) }).category).toHaveLength(100);
+    expect(errors(createTransactionBody, { type: 'income', amount: 1, category: 'c'.repeat(101) })).toEqual({
       category: ['Ensure this field has no more than 100 characters.'],
     });
   });
 
   it('limits description to 1000 characters', () => {
-    expect(errors(createBody, { type: 'income', amount: 1, description: 'd'.repeat(1001) })).toEqual({
+    expect(errors(createTransactionBody, { type: 'income', amount: 1, description: 'd'.repeat(1001) })).toEqual({
       description: ['Ensure this field has no more than 1000 characters.'],
     });
   });
 
   it('rejects an impossible date', () => {
-    expect(errors(createBody, { type: 'income', amount: 1, date: '2026-02-30' })).toEqual({
+    expect(errors(createTransactionBody, { type: 'income', amount: 1, date: '2026-02-30' })).toEqual({
       date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
     });
   });
 
   it('reports an invalid amount on the amount field', () => {
-    expect(errors(createBody, { type: 'income', amount: '-3' })).toEqual({
+    expect(errors(createTransactionBody, { type: 'income', amount: '-3' })).toEqual({
       amount: ['Ensure this value is greater than or equal to 0.01.'],
     });
   });
 
   it('rejects a null category rather than defaulting it', () => {
-    expect(errors(createBody, { type: 'income', amount: 1, category: null })).toEqual({
+    expect(errors(createTransactionBody, { type: 'income', amount: 1, category: null })).toEqual({
       category: ['This field may not be null.'],
     });
   });
 
   it('rejects a body that is a list', () => {
-    expect(errors(createBody, [full])).toEqual({
+    expect(errors(createTransactionBody, [full])).toEqual({
       non_field_errors: ['Invalid data. Expected a dictionary, but got list.'],
     });
   });
 });
 
-describe('replaceBody', () => {
+describe('replaceTransactionBody', () => {
   it('accepts every writable field', () => {
-    expect(replaceBody.parse(full)).toEqual({ ...full, amount: '12.50' });
+    expect(replaceTransactionBody.parse(full)).toEqual({ ...full, amount: '12.50' });
   });
 
   it('requires every writable field', () => {
-    expect(errors(replaceBody, { type: 'income', amount: 1 })).toEqual({
+    expect(errors(replaceTransactionBody, { type: 'income', amount: 1 })).toEqual({
       category: REQUIRED,
       description: REQUIRED,
       date: REQUIRED,
@@ -118,56 +118,56 @@ describe('replaceBody', () => {
   });
 
   it('ignores read-only fields', () => {
-    expect(replaceBody.parse({ ...full, id: 'x', user: 'y' })).toEqual({ ...full, amount: '12.50' });
+    expect(replaceTransactionBody.parse({ ...full, id: 'x', user: 'y' })).toEqual({ ...full, amount: '12.50' });
   });
 });
 
-describe('patchBody', () => {
+describe('patchTransactionBody', () => {
   it('accepts an empty object', () => {
-    expect(patchBody.parse({})).toEqual({});
+    expect(patchTransactionBody.parse({})).toEqual({});
   });
 
   it('accepts any subset without filling defaults', () => {
-    expect(patchBody.parse({ amount: 9, category: 'Rent' })).toEqual({ amount: '9.00', category: 'Rent' });
+    expect(patchTransactionBody.parse({ amount: 9, category: 'Rent' })).toEqual({ amount: '9.00', category: 'Rent' });
   });
 
   it('still validates the fields it is given', () => {
-    expect(errors(patchBody, { payment_mode: 'barter', date: 'yesterday' })).toEqual({
+    expect(errors(patchTransactionBody, { payment_mode: 'barter', date: 'yesterday' })).toEqual({
       payment_mode: ['"barter" is not a valid choice.'],
       date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'],
     });
   });
 
   it('ignores read-only fields and reports unknown ones', () => {
-    expect(patchBody.parse({ created_at: 'x' })).toEqual({});
-    expect(errors(patchBody, { owner: 'x' })).toEqual({ owner: ['Unknown field.'] });
+    expect(patchTransactionBody.parse({ created_at: 'x' })).toEqual({});
+    expect(errors(patchTransactionBody, { owner: 'x' })).toEqual({ owner: ['Unknown field.'] });
   });
 });
 
-describe('listQuery', () => {
+describe('listTransactionsQuery', () => {
   it('defaults to page 1 of 50', () => {
-    expect(listQuery.parse({})).toEqual({ page: 1, page_size: 50, ordering: DEFAULT_ORDERING });
+    expect(listTransactionsQuery.parse({})).toEqual({ page: 1, page_size: 50, ordering: DEFAULT_ORDERING });
   });
 
   it('parses page and page_size as numbers', () => {
-    expect(listQuery.parse({ page: '3', page_size: '20' })).toEqual({ page: 3, page_size: 20, ordering: DEFAULT_ORDERING });
+    expect(listTransactionsQuery.parse({ page: '3', page_size: '20' })).toEqual({ page: 3, page_size: 20, ordering: DEFAULT_ORDERING });
   });
 
   it('accepts a page_size of 500 and rejects 501', () => {
-    expect(listQuery.parse({ page_size: '500' }).page_size).toBe(500);
-    expect(errors(listQuery, { page_size: '501' })).toEqual({ page_size: ['page_size must be at most 500.'] });
+    expect(listTransactionsQuery.parse({ page_size: '500' }).page_size).toBe(500);
+    expect(errors(listTransactionsQuery, { page_size: '501' })).toEqual({ page_size: ['page_size must be at most 500.'] });
   });
 
   it.each(['abc', '0', '-1', '1.5', '', '1e3'])('rejects page=%j', (page) => {
-    expect(errors(listQuery, { page })).toEqual({ page: ['page must be a positive integer.'] });
+    expect(errors(listTransactionsQuery, { page })).toEqual({ page: ['page must be a positive integer.'] });
   });
 
   it.each(['abc', '0'])('rejects page_size=%j', (pageSize) => {
-    expect(errors(listQuery, { page_size: pageSize })).toEqual({ page_size: ['page_size must be a positive integer.'] });
+    expect(errors(listTransactionsQuery, { page_size: pageSize })).toEqual({ page_size: ['page_size must be a positive integer.'] });
   });
 
   it('passes other query parameters through for the filters', () => {
-    expect(listQuery.parse({ type: 'income', category: 'Food', colour: 'red' })).toEqual({
+    expect(listTransactionsQuery.parse({ type: 'income', category: 'Food', colour: 'red' })).toEqual({
       type: 'income',
       category: 'Food',
       colour: 'red',
@@ -178,11 +178,11 @@ describe('listQuery', () => {
   });
 });
 
-describe('filtersQuery', () => {
+describe('transactionFiltersQuery', () => {
   it('parses every filter, normalising amounts and the book id', () => {
     const book = '5F1C1A0E-0000-4000-8000-000000000000';
     expect(
-      filtersQuery.parse({
+      transactionFiltersQuery.parse({
         book,
         type: 'expense',
         category: 'Food',
@@ -212,11 +212,11 @@ describe('filtersQuery', () => {
   });
 
   it('takes 0 as an amount bound (min_amount=0 is every transaction)', () => {
-    expect(filtersQuery.parse({ min_amount: '0', max_amount: '0.00' })).toMatchObject({ min_amount: '0.00', max_amount: '0.00' });
+    expect(transactionFiltersQuery.parse({ min_amount: '0', max_amount: '0.00' })).toMatchObject({ min_amount: '0.00', max_amount: '0.00' });
   });
 
   it('skips filters given an empty value, as django-filter does', () => {
-    expect(filtersQuery.parse({ type: '', search: '', ordering: '' })).toEqual({ ordering: DEFAULT_ORDERING });
+    expect(transactionFiltersQuery.parse({ type: '', search: '', ordering: '' })).toEqual({ ordering: DEFAULT_ORDERING });
   });
 
   it.each([
@@ -230,6 +230,6 @@ describe('filtersQuery', () => {
     ['ordering', 'name', 'Invalid ordering "name". Use date, amount, created_at, each optionally prefixed with "-".'],
     ['ordering', 'date,-id', 'Invalid ordering "-id". Use date, amount, created_at, each optionally prefixed with "-".'],
   ])('answers a bad %s=%j with a 400 naming the parameter', (name, value, message) => {
-    expect(errors(filtersQuery, { [name]: value })).toEqual({ [name]: [message] });
+    expect(errors(transactionFiltersQuery, { [name]: value })).toEqual({ [name]: [message] });
   });
 });
