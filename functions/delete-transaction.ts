@@ -1,7 +1,8 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
+import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { deleteTransaction } from '../lib/transactions/queries.js';
 
-export const handler = api({ id: true, status: 204 }, (req) =>
-  withConnection((db) => deleteTransaction(db, req.userId, req.id), req),
+export const handler = api(TRANSACTION_ROUTES.deleteTransaction, (req) =>
+  withConnection((db) => deleteTransaction(db, req.userId, req.id), req.connection),
 );

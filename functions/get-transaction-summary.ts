@@ -1,9 +1,9 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
-import { transactionFiltersQuery } from '../lib/transactions/schema.js';
+import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { summarize } from '../lib/transactions/summary.js';
 
 // The list's filters; one SQL statement.
-export const handler = api({ query: transactionFiltersQuery }, (req) =>
-  withConnection((db) => summarize(db, req.userId, req.query), req),
+export const handler = api(TRANSACTION_ROUTES.getTransactionSummary, (req) =>
+  withConnection((db) => summarize(db, req.userId, req.query), req.connection),
 );

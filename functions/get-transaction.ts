@@ -1,5 +1,6 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
+import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { findTransaction } from '../lib/transactions/queries.js';
 
-export const handler = api({ id: true }, (req) => withConnection((db) => findTransaction(db, req.userId, req.id), req));
+export const handler = api(TRANSACTION_ROUTES.getTransaction, (req) => withConnection((db) => findTransaction(db, req.userId, req.id), req.connection));

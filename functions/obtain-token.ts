@@ -1,8 +1,8 @@
 import { login } from '../lib/auth/accounts.js';
 import { sourceKey } from '../lib/auth/login-limit.js';
-import { tokenBody } from '../lib/auth/schemas.js';
 import { api } from '../lib/http/api.js';
+import { ACCOUNT_ROUTES } from '../lib/routes/accounts.js';
 
-export const handler = api({ auth: false, body: tokenBody }, (req) =>
-  login(req.body, sourceKey(req.event.requestContext.http.sourceIp), req),
+export const handler = api(ACCOUNT_ROUTES.obtainToken, (req) =>
+  login(req.body, sourceKey(req.event.requestContext.http.sourceIp), req.connection),
 );

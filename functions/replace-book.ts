@@ -1,8 +1,8 @@
 import { updateBook } from '../lib/books/queries.js';
-import { replaceBookBody } from '../lib/books/schema.js';
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
+import { BOOK_ROUTES } from '../lib/routes/books.js';
 
-export const handler = api({ id: true, body: replaceBookBody }, (req) =>
-  withConnection((db) => updateBook(db, req.userId, req.id, req.body), req),
+export const handler = api(BOOK_ROUTES.replaceBook, (req) =>
+  withConnection((db) => updateBook(db, req.userId, req.id, req.body), req.connection),
 );

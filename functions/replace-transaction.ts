@@ -1,8 +1,8 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
+import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { updateTransaction } from '../lib/transactions/queries.js';
-import { replaceTransactionBody } from '../lib/transactions/schema.js';
 
-export const handler = api({ id: true, body: replaceTransactionBody }, (req) =>
-  withConnection((db) => updateTransaction(db, req.userId, req.id, req.body), req),
+export const handler = api(TRANSACTION_ROUTES.replaceTransaction, (req) =>
+  withConnection((db) => updateTransaction(db, req.userId, req.id, req.body), req.connection),
 );

@@ -1,8 +1,8 @@
 import { withConnection } from '../lib/db.js';
 import { api } from '../lib/http/api.js';
+import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { updateTransaction } from '../lib/transactions/queries.js';
-import { patchTransactionBody } from '../lib/transactions/schema.js';
 
-export const handler = api({ id: true, body: patchTransactionBody }, (req) =>
-  withConnection((db) => updateTransaction(db, req.userId, req.id, req.body), req),
+export const handler = api(TRANSACTION_ROUTES.updateTransaction, (req) =>
+  withConnection((db) => updateTransaction(db, req.userId, req.id, req.body), req.connection),
 );

@@ -11,11 +11,12 @@ import { accountRefusal } from '../auth/active-user.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
-import { cors, securityHeaders, type Csp } from './headers.js';
+import { cors, securityHeaders } from './headers.js';
 import { getLogger, logInvocation } from './log.js';
 import { getMetrics, recordInvocation } from './metrics.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
+import { successStatus, type HandlerSpec } from '../routes/route.js';
 
 // The one middy stack every handler uses: headers -> auth -> body -> validation -> handler ->
 // errors. Everything before the handler is CPU-only: no connection is opened for a bad request.
@@ -23,33 +24,24 @@ import { pathId } from './path.js';
 export type Event = APIGatewayProxyEventV2;
 export type Response = APIGatewayProxyStructuredResultV2;
 
-/** What a handler gets: validated input plus what withConnection needs (signal, deadline, stats). */
-export interface Request<B, Q> extends ConnectionOptions {
+/** What a handler gets: its validated input, and what withConnection needs. */
+export interface ApiRequest<B, Q> {
   body: B;
   query: Q;
   id: string;
   /** The authenticated user's id (0 for `auth: false` routes). */
   userId: number;
   event: Event;
-  signal: AbortSignal;
-  deadline: number;
-  stats: ConnectionStats;
+  /** For withConnection: the early timeout's signal, the deadline for connect attempts, stats. */
+  connection: ConnectionOptions;
+  /** `METHOD /path`, the scope of an Idempotency-Key. */
+  route: string;
+  /** The route's success status. */
+  status: number;
 }
 
-export interface ApiOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
-  /** Require a valid access token (default true). */
-  auth?: boolean;
-  body?: BS;
-  query?: QS;
-  /** The route has an {id} path parameter that must be a UUID (else 404). */
-  id?: boolean;
-  /** Success status (default 200; 204 sends no body). */
-  status?: number;
-  /** Content-Security-Policy for an HTML response (the docs page). */
-  csp?: Csp;
-}
-
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+type BodyOf<S> = S extends { body: [string, infer T extends z.ZodType] } ? z.output<T> : undefined;
+type QueryOf<S> = S extends { query: infer T extends z.ZodType } ? z.output<T> : undefined;
 
 interface ApiContext extends Context {
   stats: ConnectionStats;
@@ -58,14 +50,18 @@ interface ApiContext extends Context {
 
 const DEFAULT_REMAINING_MS = 30_000;
 
-export function api<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
-  options: ApiOptions<BS, QS>,
-  /** Returns the JSON body for `status`, or an HttpReply for anything else. */
-  fn: (req: Request<Out<BS>, Out<QS>>) => Promise<unknown>,
+/** A handler for `spec`, an entry of the route table (lib/routes.ts). */
+export function api<S extends HandlerSpec>(
+  spec: S,
+  /** Returns the JSON body for the success status, or an HttpReply for anything else. */
+  fn: (req: ApiRequest<BodyOf<S>, QueryOf<S>>) => Promise<unknown>,
 ) {
   // Validated at cold start: a bad environment fails the init, naming the variable.
   const config = getConfig();
   const { timeoutEarlyMs } = config.http;
+  const status = successStatus(spec);
+  const route = `${spec.method} ${spec.path}`;
+  const hasId = spec.path?.includes('{id}') ?? false;
 
   const handler = async (event: Event, context: ApiContext, { signal: shared }: { signal: AbortSignal }): Promise<Response> => {
     // @middy/core 6 hands the SAME AbortSignal to every invocation in the process (one
@@ -77,25 +73,29 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
     const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
     // Authentication first, as DRF's APIView.initial() runs before the view reads its input: an
     // anonymous request with a bad body or id is a 401, never a 400 or 404 that probes the API.
-    const userId = options.auth === false ? 0 : await authenticate(event);
-    const body = options.body ? parse(options.body, parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
-    const query = options.query ? parse(options.query, event.queryStringParameters ?? {}) : undefined;
-    const id = options.id ? pathId(event) : '';
+    const userId = spec.auth ? await authenticate(event) : 0;
+    const body = spec.body ? parse(spec.body[1], parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
+    const query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}) : undefined;
+    const id = hasId ? pathId(event) : '';
     const result = await fn({
-      body: body as Out<BS>,
-      query: query as Out<QS>,
+      body: body as BodyOf<S>,
+      query: query as QueryOf<S>,
       id,
       userId,
       event,
-      signal,
-      // Stop retrying connects early enough to still answer before the early timeout.
-      deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
-      stats: context.stats,
+      connection: {
+        signal,
+        // Stop retrying connects early enough to still answer before the early timeout.
+        deadline: context.startedAt + remaining - timeoutEarlyMs - config.db.deadlineMarginMs,
+        stats: context.stats,
+      },
+      route,
+      status,
     }).catch((err: unknown) => {
       // A data statement found the token's user deleted or deactivated (lib/auth/active-user.ts).
       throw accountRefusal(err) ?? err;
     });
-    return result instanceof HttpReply ? result.toResponse() : json(options.status ?? 200, result);
+    return result instanceof HttpReply ? result.toResponse() : json(status, result);
   };
 
   const logger = getLogger(config);
@@ -117,7 +117,7 @@ export function api<BS extends z.ZodType | undefined = undefined, QS extends z.Z
   return stack
     .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(httpHeaderNormalizer())
-    .use(securityHeaders(options.csp))
+    .use(securityHeaders(spec.csp))
     .use(cors(config))
     .use({
       before: ({ context }) => {

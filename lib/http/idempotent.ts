@@ -1,6 +1,6 @@
 import { withConnection, type Db } from '../db.js';
 import { claimKey, parseIdempotencyKey, releaseKey, requestHash, type IdempotencyClaim } from '../idempotency.js';
-import type { Request } from './api.js';
+import type { ApiRequest } from './api.js';
 import { HttpReply } from './responses.js';
 
 /** What a create function needs to save its response under the claimed key. */
@@ -15,14 +15,12 @@ export interface SaveAs {
  * statement that creates the row; a replay answers the first status and body byte for byte.
  */
 export async function idempotentCreate<T>(
-  req: Request<unknown, unknown>,
-  scope: string,
-  status: number,
+  req: ApiRequest<unknown, unknown>,
   write: (db: Db, save?: SaveAs) => Promise<T>,
 ): Promise<T | HttpReply> {
   const key = parseIdempotencyKey(req.event.headers?.['idempotency-key']);
-  if (key === undefined) return withConnection((db) => write(db), req);
-  const claim = { userId: req.userId, key, hash: requestHash(scope, req.body) };
+  if (key === undefined) return withConnection((db) => write(db), req.connection);
+  const claim = { userId: req.userId, key, hash: requestHash(req.route, req.body) };
   return withConnection(async (db) => {
     const result = await claimKey(db, claim);
     if (!result.claimed) {
@@ -30,10 +28,10 @@ export async function idempotentCreate<T>(
       return new HttpReply(result.status, result.response, headers, true);
     }
     try {
-      return await write(db, { claim, status });
+      return await write(db, { claim, status: req.status });
     } catch (err) {
       await releaseKey(db, claim).catch(() => undefined);
       throw err;
     }
-  }, req);
+  }, req.connection);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROUTES, type Reply, type Route } from './routes.js';
+import { ROUTES, type Reply, type Route } from '../routes/index.js';
 
 // OpenAPI 3.1, generated from the zod schemas the handlers validate with (z.toJSONSchema).
 // Request bodies are described as input (what a client sends), responses as output.
@@ -10,7 +10,6 @@ const COMMON: Record<number, Reply> = {
   503: { description: 'The database is busy or unavailable; retry after Retry-After seconds', json: ['DetailWithCode', z.object({ detail: z.string(), code: z.string() })], headers: ['Retry-After'] },
   504: { description: 'The request took too long and was cancelled', json: ['DetailWithCode', z.object({ detail: z.string(), code: z.string() })] },
 };
-const NO_DATABASE = new Set(['verifyToken', 'getOpenApi', 'getDocs', 'getDocsAsset']);
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   // Refinements and transforms have no JSON Schema form; the shape and limits still do.
@@ -39,7 +38,7 @@ function pathParameters(path: string): unknown[] {
   }));
 }
 
-export function buildDocument(routes: Route[] = ROUTES): Record<string, unknown> {
+export function buildDocument(routes: Record<string, Route> = ROUTES): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = {};
   const ref = ([name, schema]: [string, z.ZodType], io: 'input' | 'output') => {
     schemas[name] ??= jsonSchema(schema, io);
@@ -56,15 +55,15 @@ export function buildDocument(routes: Route[] = ROUTES): Record<string, unknown>
   });
 
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
-    const responses = { ...route.responses, ...(NO_DATABASE.has(route.operationId) ? {} : COMMON) };
+  for (const [operationId, route] of Object.entries(routes)) {
+    const responses = { ...route.responses, ...(route.database ? COMMON : {}) };
     const params = [
       ...pathParameters(route.path),
       ...(route.query ? parameters(route.query, 'query') : []),
       ...(route.requestHeaders ? parameters(route.requestHeaders, 'header') : []),
     ];
     (paths[route.path] ??= {})[route.method.toLowerCase()] = {
-      operationId: route.operationId,
+      operationId,
       summary: route.summary,
       tags: [route.tag],
       security: route.auth ? [{ bearer: [] }] : [],

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { FALLBACKS, ROUTES } from '../../lib/routes/index.js';
 
 // The pieces of `npm run deploy`, kept pure (or with injectable effects) so they are tested
 // without AWS: argument parsing, step runner, stage checks (connection budget, RDS Proxy pool,
@@ -83,14 +84,12 @@ export function findPlaceholders(value: unknown, path = ''): string[] {
   return [];
 }
 
-/** Functions that never open a database connection: outside the connection budget (refreshToken reads the account). */
+/** Functions that never open a database connection (lib/routes.ts): outside the connection budget. */
 export const NO_DATABASE_FUNCTIONS = [
-  'verifyToken',
-  'methodNotAllowed',
-  'notFound',
-  'getOpenApi',
-  'getDocs',
-  'getDocsAsset',
+  ...Object.entries(ROUTES)
+    .filter(([, route]) => !route.database)
+    .map(([name]) => name),
+  ...Object.keys(FALLBACKS),
 ];
 
 /** Lambda keeps this much of an account's concurrency unreserved; no reservation may take it. */

@@ -48,7 +48,7 @@ describe('early timeout', () => {
   afterAll(() => expectNoAppConnections());
 
   // A handler whose query outlives the invocation.
-  const sleepy = api({ auth: false }, (req) => withConnection((db) => db.query('SELECT pg_sleep(5) /* sleepy */'), req));
+  const sleepy = api({ auth: false }, (req) => withConnection((db) => db.query('SELECT pg_sleep(5) /* sleepy */'), req.connection));
 
   it('answers 504 before the Lambda deadline, and the backend is gone within a second', async () => {
     const started = Date.now();
@@ -64,7 +64,7 @@ describe('early timeout', () => {
   });
 
   it("answers a query past the role's statement_timeout (5 s) cleanly and closes the connection", async () => {
-    const slow = api({ auth: false }, (req) => withConnection((db) => db.query('SELECT pg_sleep(7)'), req));
+    const slow = api({ auth: false }, (req) => withConnection((db) => db.query('SELECT pg_sleep(7)'), req.connection));
     const res = await invoke(slow, { path: '/slow' }, 9_000);
     expect([503, 504]).toContain(res.status);
     expect(res.body.code).toMatch(/^(timeout|database_unavailable)$/);

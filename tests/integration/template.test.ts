@@ -145,7 +145,7 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     expect(handlers).toEqual(files.map((f) => `functions/${f.slice(0, -3)}.handler`).sort());
   });
 
-  it('routes exactly the httpApi events of serverless.yml, each to its own function', () => {
+  it('routes exactly the httpApi events of the route table, each to its own function', () => {
     const declared = Object.entries(state.service.functions as Record<string, Json>).flatMap(([name, fn]) =>
       (fn.events as Json[]).map((e) => {
         const ev = e.httpApi;
@@ -369,7 +369,7 @@ describe('prod and RDS Proxy mode, and an unknown stage (serverless package, off
   it('fits prod’s reservations: connecting functions within the role’s limit, every function capped, the account quota checked', async () => {
     const reserved = params.prod.reservedConcurrency as Record<string, number>;
     const fns = functionNames();
-    // Every function of prod gets its stage's reservation (resources.extensions), and nothing else.
+    // Every function of prod gets its stage's reservation (scripts/lib/serverless-functions.ts), and nothing else.
     const applied = Object.fromEntries(
       lambdas(prodTemplate).map(([id, fn]) => [id, fn.Properties.ReservedConcurrentExecutions]),
     );
@@ -381,8 +381,8 @@ describe('prod and RDS Proxy mode, and an unknown stage (serverless package, off
     for (const f of NO_DATABASE) expect(reserved[f], f).toBeGreaterThan(0);
     expect(checkStageParams('prod', params.prod, fns)).toEqual([]);
     expect(checkStageParams(STAGE, params[STAGE], fns)).toEqual([]);
-    // Dev reserves nothing (AWS::NoValue drops the property), so it deploys on a new account's reduced quota.
-    for (const [id, fn] of lambdas(template)) expect(fn.Properties.ReservedConcurrentExecutions, id).toEqual({ Ref: 'AWS::NoValue' });
+    // Dev reserves nothing, so it deploys on a new account's reduced quota.
+    for (const [id, fn] of lambdas(template)) expect(fn.Properties.ReservedConcurrentExecutions, id).toBeUndefined();
     // The account quota, as the deploy checks it: 1,000 fits; a new account's 10 is refused with
     // the quota to request (the stage's total plus Lambda's 100 unreserved).
     const account = (limit: number) => ({

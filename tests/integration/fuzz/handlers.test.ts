@@ -7,7 +7,7 @@ import { handler as getDocsAsset } from '../../../functions/get-docs-asset.js';
 import { handler as getDocs } from '../../../functions/get-docs.js';
 import { handler as getHealth } from '../../../functions/get-health.js';
 import { handler as getMe } from '../../../functions/get-me.js';
-import { handler as getOpenApi } from '../../../functions/get-openapi.js';
+import { handler as getOpenApi } from '../../../functions/get-open-api.js';
 import { handler as getTransaction } from '../../../functions/get-transaction.js';
 import { handler as listTransactions } from '../../../functions/list-transactions.js';
 import { handler as methodNotAllowed } from '../../../functions/method-not-allowed.js';

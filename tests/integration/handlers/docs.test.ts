@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { handler as getDocsAsset } from '../../../functions/get-docs-asset.js';
 import { handler as getDocs } from '../../../functions/get-docs.js';
-import { handler as getOpenApi } from '../../../functions/get-openapi.js';
+import { handler as getOpenApi } from '../../../functions/get-open-api.js';
 import { expectNoAppConnections } from '../../support/db.js';
 import { apiEvent, invoke, lambdaContext } from '../../support/events.js';
 

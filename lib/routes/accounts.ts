@@ -1,0 +1,41 @@
+import { refreshBody, registerBody, tokenBody, verifyBody } from '../auth/schemas.js';
+import * as out from '../openapi/responses.js';
+import { invalidBody, ok, type Route, unauthenticated } from './route.js';
+
+// Registration and SimpleJWT-compatible tokens: part of the route table (lib/routes/index.ts).
+
+export const ACCOUNT_ROUTES = {
+  register: {
+    method: 'POST', path: '/api/register', summary: 'Create an account', tag: 'accounts', auth: false, database: true,
+    body: ['RegisterRequest', registerBody],
+    responses: {
+      201: ok('The new user', ['User', out.user]),
+      400: invalidBody,
+      429: { description: 'Too many registrations from this source; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
+    },
+  },
+  obtainToken: {
+    method: 'POST', path: '/api/token', summary: 'Log in: obtain an access and a refresh token', tag: 'accounts', auth: false, database: true,
+    body: ['TokenRequest', tokenBody],
+    responses: {
+      200: ok('Tokens', ['TokenPair', out.tokenPair]),
+      400: invalidBody,
+      401: { description: 'Wrong username or password (the same answer for both)', json: ['Detail', out.detail] },
+      429: { description: 'Too many failed logins (for this username from this source, from this source, or for this username from unknown sources); retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
+    },
+  },
+  refreshToken: {
+    method: 'POST', path: '/api/token/refresh', summary: 'A new access token from a refresh token', tag: 'accounts', auth: false, database: true,
+    body: ['RefreshRequest', refreshBody],
+    responses: { 200: ok('A new access token (and refresh token when rotating)', ['AccessToken', out.accessToken]), 400: invalidBody, 401: unauthenticated },
+  },
+  verifyToken: {
+    method: 'POST', path: '/api/token/verify', summary: 'Check a token', tag: 'accounts', auth: false, database: false,
+    body: ['VerifyRequest', verifyBody],
+    responses: { 200: ok('Valid', ['Empty', out.empty]), 400: invalidBody, 401: unauthenticated },
+  },
+  getMe: {
+    method: 'GET', path: '/api/me', summary: 'The current user', tag: 'accounts', auth: true, database: true,
+    responses: { 200: ok('The user', ['User', out.user]), 401: unauthenticated },
+  },
+} satisfies Record<string, Route>;

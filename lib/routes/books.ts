@@ -1,0 +1,53 @@
+import { createBookBody, deleteBookQuery, patchBookBody, replaceBookBody } from '../books/schema.js';
+import { pageQuery } from '../http/pagination.js';
+import * as out from '../openapi/responses.js';
+import type { z } from 'zod';
+import { idempotencyKey, idempotent, invalid, invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
+
+// The signed-in user's cashbooks: part of the route table (lib/routes/index.ts).
+
+const book: [string, z.ZodType] = ['Book', out.book];
+
+export const BOOK_ROUTES = {
+  listBooks: {
+    method: 'GET', path: '/api/books', summary: 'List books, oldest first (the default book first)', tag: 'books', auth: true, database: true,
+    query: pageQuery,
+    responses: {
+      200: ok('A page', ['BookPage', out.bookPage]),
+      400: invalid,
+      401: unauthenticated,
+      404: { description: 'A page past the end ("Invalid page.")', json: ['Detail', out.detail] },
+    },
+  },
+  createBook: {
+    method: 'POST', path: '/api/books', summary: 'Create a book (currency defaults to DEFAULT_CURRENCY)', tag: 'books', auth: true, database: true,
+    requestHeaders: idempotencyKey,
+    body: ['BookCreate', createBookBody],
+    responses: idempotent('The new book', book),
+  },
+  getBook: {
+    method: 'GET', path: '/api/books/{id}', summary: 'One book, with its balance', tag: 'books', auth: true, database: true,
+    responses: { 200: ok('The book', book), 401: unauthenticated, 404: notFound },
+  },
+  replaceBook: {
+    method: 'PUT', path: '/api/books/{id}', summary: 'Replace a book (name and currency)', tag: 'books', auth: true, database: true,
+    body: ['BookReplace', replaceBookBody],
+    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 404: notFound },
+  },
+  updateBook: {
+    method: 'PATCH', path: '/api/books/{id}', summary: 'Change the name or currency of a book', tag: 'books', auth: true, database: true,
+    body: ['BookPatch', patchBookBody],
+    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 404: notFound },
+  },
+  deleteBook: {
+    method: 'DELETE', path: '/api/books/{id}', summary: 'Delete a book; with ?force=true, together with its transactions', tag: 'books', auth: true, database: true,
+    query: deleteBookQuery,
+    responses: {
+      204: ok('Deleted'),
+      400: invalid,
+      401: unauthenticated,
+      404: notFound,
+      409: { description: 'The book still has transactions (without force=true), or it is the default book (never deleted)', json: ['Detail', out.detail] },
+    },
+  },
+} satisfies Record<string, Route>;

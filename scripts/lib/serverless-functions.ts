@@ -1,0 +1,36 @@
+import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
+
+type HttpApiEvent = { httpApi: { method: string; path: string } | '*' };
+
+export interface ServerlessFunction {
+  handler: string;
+  events: HttpApiEvent[];
+  reservedConcurrency?: number;
+}
+
+/**
+ * serverless.yml's `functions:`, from the route table: one function per route, methodNotAllowed
+ * on every route's path (ANY: API Gateway prefers the method-specific routes, so it answers the
+ * other methods and CORS preflight), and notFound for every other path. `reserved` is the stage's
+ * `reservedConcurrency` param; a function without an entry reserves none.
+ */
+export function serverlessFunctions(reserved: Record<string, number> = {}): Record<string, ServerlessFunction> {
+  const fn = (name: string, events: HttpApiEvent[]): [string, ServerlessFunction] => [
+    name,
+    {
+      handler: handlerFile(name).replace(/\.ts$/, '.handler'),
+      events,
+      ...(Object.hasOwn(reserved, name) ? { reservedConcurrency: reserved[name] } : {}),
+    },
+  ];
+  const routes = Object.entries(ROUTES);
+  const paths = [...new Set(routes.map(([, route]) => route.path))];
+  const fallbacks: Record<keyof typeof FALLBACKS, HttpApiEvent[]> = {
+    methodNotAllowed: paths.map((path) => ({ httpApi: { method: 'ANY', path } })),
+    notFound: [{ httpApi: '*' }],
+  };
+  return Object.fromEntries([
+    ...routes.map(([name, route]) => fn(name, [{ httpApi: { method: route.method, path: route.path } }])),
+    ...Object.entries(fallbacks).map(([name, events]) => fn(name, events)),
+  ]);
+}
