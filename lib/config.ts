@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { isCurrencyCode } from './currency.js';
 
-// The only reader of process.env. Every variable is documented in README.md.
+// The only reader of process.env. Every variable is documented in docs/configuration.md
+// (tests/unit/docs.test.ts checks it).
 
 const int = (min: number, max: number) =>
   z.coerce

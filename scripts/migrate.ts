@@ -1,6 +1,6 @@
 // `npm run migrate`: applies lib/migrations to MIGRATE_DATABASE_URL (an owner/admin URL),
 // falling back to DATABASE_URL. With APP_DB_ROLE set, also (re)applies the application role's
-// grants and server-side limits (statement_timeout and friends) — see README.
+// grants and server-side limits (statement_timeout and friends) — see docs/configuration.md, "Time limits".
 import { DEFAULT_ROLE_SETTINGS, migrate, setupAppRole } from './lib/database-setup.js';
 
 const url = process.env.MIGRATE_DATABASE_URL ?? process.env.DATABASE_URL;

@@ -30,7 +30,7 @@ CREATE TABLE book_totals (
 -- would. The upsert is written out once per operation (only that operation's transition
 -- tables exist), as static SQL with one flat GROUP BY: on a fresh backend — every API request
 -- is one — planning this costs about half of a nested GROUP BY or of the same text run with
--- EXECUTE (measured with /proc/<pid>/schedstat; see README).
+-- EXECUTE (measured with /proc/<pid>/schedstat; see docs/capacity.md).
 CREATE FUNCTION ledger_totals_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   IF TG_OP = 'INSERT' THEN
