@@ -1,4 +1,6 @@
-// Domain errors with a stable `code`. lib/http/errors.ts maps them to HTTP in one place.
+// The errors a request can end with: each carries its HTTP status, a stable `code` and the body
+// the client sees. errorResponse (lib/http/responses.ts) turns one into a response; anything else
+// thrown becomes a 500 without internals.
 
 export type FieldErrors = Record<string, string[]>;
 
@@ -9,10 +11,15 @@ export abstract class AppError extends Error {
   headers: Record<string, string> = {};
   /** The JSON body the client sees; never contains internals. */
   abstract body(): Record<string, unknown>;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // The class's own name in logs (bundles keep identifiers: esbuild only minifies syntax).
+    this.name = new.target.name;
+  }
 }
 
 export class ValidationError extends AppError {
-  override readonly name = 'ValidationError';
   readonly status = 400;
   readonly code = 'invalid';
   constructor(readonly fields: FieldErrors) {
@@ -32,14 +39,19 @@ abstract class DetailError extends AppError {
   }
 }
 
+/** SimpleJWT's and our own service errors also name their code in the body. */
+abstract class CodedError extends DetailError {
+  override body(): Record<string, unknown> {
+    return { detail: this.detail, code: this.code };
+  }
+}
+
 export class ParseError extends DetailError {
-  override readonly name = 'ParseError';
   readonly status = 400;
   readonly code = 'parse_error';
 }
 
 export class NotAuthenticated extends DetailError {
-  override readonly name = 'NotAuthenticated';
   readonly status = 401;
   readonly code = 'not_authenticated';
   constructor() {
@@ -49,16 +61,12 @@ export class NotAuthenticated extends DetailError {
 }
 
 /** SimpleJWT's InvalidToken: a bad, expired or wrong-type token. */
-export class InvalidToken extends DetailError {
-  override readonly name = 'InvalidToken';
+export class InvalidToken extends CodedError {
   readonly status = 401;
   readonly code = 'token_not_valid';
   constructor(detail = 'Given token not valid for any token type', options?: ErrorOptions) {
     super(detail, options);
     this.headers = { 'WWW-Authenticate': 'Bearer realm="api"' };
-  }
-  override body() {
-    return { detail: this.detail, code: this.code };
   }
 }
 
@@ -66,20 +74,15 @@ export class InvalidToken extends DetailError {
  * SimpleJWT's AuthenticationFailed with a code: the token is valid but its account is not
  * (deleted, deactivated, or no longer allowed to refresh).
  */
-export class AccountRefused extends DetailError {
-  override readonly name = 'AccountRefused';
+export class AccountRefused extends CodedError {
   readonly status = 401;
   constructor(detail: string, readonly code: string, options?: ErrorOptions) {
     super(detail, options);
     this.headers = { 'WWW-Authenticate': 'Bearer realm="api"' };
   }
-  override body() {
-    return { detail: this.detail, code: this.code };
-  }
 }
 
 export class AuthenticationFailed extends DetailError {
-  override readonly name = 'AuthenticationFailed';
   readonly status = 401;
   readonly code = 'authentication_failed';
   constructor() {
@@ -88,7 +91,6 @@ export class AuthenticationFailed extends DetailError {
 }
 
 export class NotFound extends DetailError {
-  override readonly name = 'NotFound';
   readonly status = 404;
   readonly code = 'not_found';
   constructor(detail = 'Not found.') {
@@ -98,14 +100,12 @@ export class NotFound extends DetailError {
 
 /** A request that is well-formed but cannot be served as asked (e.g. an export too large). */
 export class BadRequest extends DetailError {
-  override readonly name = 'BadRequest';
   readonly status = 400;
   readonly code = 'bad_request';
 }
 
 /** The request conflicts with the current state (a non-empty book, a request still in flight). */
 export class Conflict extends DetailError {
-  override readonly name = 'Conflict';
   readonly status = 409;
   readonly code = 'conflict';
   constructor(detail: string, retryAfterSeconds?: number) {
@@ -116,13 +116,11 @@ export class Conflict extends DetailError {
 
 /** Well-formed but semantically refused (an Idempotency-Key reused with another request). */
 export class Unprocessable extends DetailError {
-  override readonly name = 'Unprocessable';
   readonly status = 422;
   readonly code = 'unprocessable';
 }
 
 export class MethodNotAllowed extends DetailError {
-  override readonly name = 'MethodNotAllowed';
   readonly status = 405;
   readonly code = 'method_not_allowed';
   constructor(method: string) {
@@ -131,7 +129,6 @@ export class MethodNotAllowed extends DetailError {
 }
 
 export class PayloadTooLarge extends DetailError {
-  override readonly name = 'PayloadTooLarge';
   readonly status = 413;
   readonly code = 'payload_too_large';
   constructor(limit: number) {
@@ -140,7 +137,6 @@ export class PayloadTooLarge extends DetailError {
 }
 
 export class UnsupportedMediaType extends DetailError {
-  override readonly name = 'UnsupportedMediaType';
   readonly status = 415;
   readonly code = 'unsupported_media_type';
   constructor(contentType: string) {
@@ -149,35 +145,26 @@ export class UnsupportedMediaType extends DetailError {
 }
 
 /** The database refused or dropped us past the request's deadline (or is down). */
-export class DatabaseUnavailable extends DetailError {
-  override readonly name = 'DatabaseUnavailable';
+export class DatabaseUnavailable extends CodedError {
   readonly status = 503;
   readonly code = 'database_unavailable';
   constructor(options?: ErrorOptions, retryAfterSeconds = 1) {
     super('The database is busy or unavailable. Please retry shortly.', options);
     this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
-  override body() {
-    return { detail: this.detail, code: this.code };
-  }
 }
 
 /** The invocation ran out of time (early timeout); its connection has been closed. */
-export class RequestTimeout extends DetailError {
-  override readonly name = 'RequestTimeout';
+export class RequestTimeout extends CodedError {
   readonly status = 504;
   readonly code = 'timeout';
   constructor(options?: ErrorOptions) {
     super('The request took too long and was cancelled.', options);
   }
-  override body() {
-    return { detail: this.detail, code: this.code };
-  }
 }
 
 /** Too many failed logins for one username: DRF's throttle message, with Retry-After. */
-export class Throttled extends DetailError {
-  override readonly name = 'Throttled';
+export class Throttled extends CodedError {
   readonly status = 429;
   readonly code = 'throttled';
   constructor(retryAfterSeconds: number) {
@@ -185,14 +172,10 @@ export class Throttled extends DetailError {
     super(`Request was throttled. Expected available in ${wait} second${wait === 1 ? '' : 's'}.`);
     this.headers = { 'Retry-After': String(wait) };
   }
-  override body() {
-    return { detail: this.detail, code: this.code };
-  }
 }
 
 /** A dependency other than the database (the JWT secret's SSM parameter) could not be reached. */
-export class DependencyUnavailable extends DetailError {
-  override readonly name = 'DependencyUnavailable';
+export class DependencyUnavailable extends CodedError {
   readonly status = 503;
   readonly code = 'dependency_unavailable';
   /** Which dependency failed, for the smoke test and the operator (never a secret). */
@@ -201,6 +184,6 @@ export class DependencyUnavailable extends DetailError {
     this.headers = { 'Retry-After': String(retryAfterSeconds) };
   }
   override body() {
-    return { detail: this.detail, code: this.code, dependency: this.dependency };
+    return { ...super.body(), dependency: this.dependency };
   }
 }
