@@ -10,8 +10,8 @@ import { BadRequest, Conflict, InvalidToken, Unprocessable } from './errors.js';
 
 export const KEY_TTL_HOURS = 24;
 /**
- * A claim this old without a response belongs to an invocation that died (Lambda's timeout is
- * 10 s, and a claim is released on any error it sees): it may be taken over.
+ * A claim this old without a response belongs to an invocation that died (the functions' timeout
+ * is 28 s, serverless.yml, and a claim is released on any error it sees): it may be taken over.
  */
 export const STALE_CLAIM_SECONDS = 60;
 
