@@ -50,7 +50,7 @@ interface ApiContext extends Context {
 
 const DEFAULT_REMAINING_MS = 30_000;
 
-/** A handler for `spec`, an entry of the route table (lib/routes.ts). */
+/** A handler for `spec`, an entry of the route table (lib/routes/). */
 export function api<S extends HandlerSpec>(
   spec: S,
   /** Returns the JSON body for the success status, or an HttpReply for anything else. */

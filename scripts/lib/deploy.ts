@@ -84,7 +84,7 @@ export function findPlaceholders(value: unknown, path = ''): string[] {
   return [];
 }
 
-/** Functions that never open a database connection (lib/routes.ts): outside the connection budget. */
+/** Functions that never open a database connection (lib/routes/): outside the connection budget. */
 export const NO_DATABASE_FUNCTIONS = [
   ...Object.entries(ROUTES)
     .filter(([, route]) => !route.database)

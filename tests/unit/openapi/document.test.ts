@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDocument } from '../../../lib/openapi/document.js';
 import { serverlessFunctions } from '../../../scripts/lib/serverless-functions.js';
 
-// The document and serverless.yml's functions (both generated from lib/routes.ts) describe the
+// The document and serverless.yml's functions (both generated from lib/routes/) describe the
 // same routes, both ways.
 
 const service = { functions: serverlessFunctions() };
