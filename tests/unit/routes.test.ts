@@ -1,0 +1,63 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { FALLBACKS, handlerFile, ROUTES, successStatus } from '../../lib/routes/index.js';
+import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
+
+// The route table is the one source of the handlers' options and serverless.yml's functions:
+// each entry has its handler file, and that file hands api() its own entry.
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const names = [...Object.keys(ROUTES), ...Object.keys(FALLBACKS)];
+
+describe('route table', () => {
+  it('has one handler file per entry, and no handler file without an entry', () => {
+    const files = readdirSync(join(root, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => `functions/${f}`);
+    expect(names.map(handlerFile).sort()).toEqual(files.sort());
+  });
+
+  it('gives each handler its own entry', () => {
+    for (const name of names) {
+      const source = readFileSync(join(root, handlerFile(name)), 'utf8');
+      expect(source, name).toMatch(new RegExp(`\\bapi\\(\\w+\\.${name}\\b`));
+    }
+  });
+
+  it('declares each route once, without a trailing slash', () => {
+    const keys = Object.values(ROUTES).map((r) => `${r.method} ${r.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const key of keys) expect(key).not.toMatch(/\/$/);
+  });
+
+  it('derives the success status from the lowest 2xx reply', () => {
+    expect(successStatus(ROUTES.createTransaction)).toBe(201);
+    expect(successStatus(ROUTES.deleteBook)).toBe(204);
+    expect(successStatus(ROUTES.listBooks)).toBe(200);
+    expect(successStatus(FALLBACKS.notFound)).toBe(200);
+  });
+});
+
+describe("serverless.yml's functions", () => {
+  const functions = serverlessFunctions({ getMe: 2, notFound: 0 });
+
+  it('has one function per entry, its handler the entry\'s file', () => {
+    expect(Object.keys(functions).sort()).toEqual([...names].sort());
+    for (const [name, fn] of Object.entries(functions)) {
+      expect(existsSync(join(root, fn.handler.replace(/\.handler$/, '.ts'))), name).toBe(true);
+    }
+    expect(functions.createBook!.events).toEqual([{ httpApi: { method: 'POST', path: '/api/books' } }]);
+  });
+
+  it('routes ANY on every path to methodNotAllowed and the rest to notFound', () => {
+    const paths = new Set(Object.values(ROUTES).map((r) => r.path));
+    expect(functions.methodNotAllowed!.events).toEqual([...paths].map((path) => ({ httpApi: { method: 'ANY', path } })));
+    expect(functions.notFound!.events).toEqual([{ httpApi: '*' }]);
+  });
+
+  it("takes each function's reservation from the stage's reservedConcurrency, none without an entry", () => {
+    expect(functions.getMe!.reservedConcurrency).toBe(2);
+    expect(functions.notFound!.reservedConcurrency).toBe(0);
+    expect(functions.listBooks).not.toHaveProperty('reservedConcurrency');
+  });
+});
