@@ -6,11 +6,15 @@ import pg from 'pg';
 import { getConfig, type DatabaseConfig } from './config.js';
 import { DatabaseUnavailable, RequestTimeout } from './errors.js';
 import { iamAuthToken } from './iam-token.js';
-import { ConnectBackoff } from './backoff.js';
+import { ConnectBackoff, DEFAULT_CONNECT_BUDGET_MS, mayRunAgain, queryFailure, type BackoffSettings } from './retry-policy.js';
 
 // The one door to the database. Every call opens exactly one pg.Client and closes it in
 // `finally`; there is no pool and nothing survives the returned promise.
 // Proxy-safe by construction: no SET, no named statements, no startup `options`.
+// When to retry, wait or give up is lib/retry-policy.ts's call; this file only acts on it.
+
+/** Data-access functions translate SQLSTATEs (23505 → a conflict) through the one door. */
+export { errorCode } from './retry-policy.js';
 
 /** What data-access functions get: text + positional parameters only (no named statements). */
 export interface Db {
@@ -38,56 +42,6 @@ export interface ConnectionOptions {
 }
 
 export const newStats = (): ConnectionStats => ({ connectAttempts: 0, connectMs: 0, heldMs: 0 });
-
-const DEFAULT_CONNECT_BUDGET_MS = 10_000;
-const OUTAGE_RETRY_MAX_MS = 250;
-
-/** SQLSTATEs and errnos that mean "not now" rather than "never": the connect is retried. */
-const RETRYABLE_CONNECT = new Set([
-  '53300', // too_many_connections (also the per-role CONNECTION LIMIT)
-  '57P03', // cannot_connect_now (starting up / shutting down)
-  '08001',
-  '08004',
-  '08006',
-  '57P01', // admin_shutdown
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-]);
-
-/** SQLSTATE (server errors) or errno code (socket errors) of an error, if any. */
-export function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/**
- * A pooler between us and PostgreSQL has no server connection for us now. PgBouncer says so with
- * SQLSTATE 08P01 and the text (max_client_conn / max_db_connections full, or query_wait_timeout
- * after waiting in its queue); RDS Proxy documents only the texts (borrow timeout, client
- * connection and rate limits, IAM authentication throttled). The same "not now" as 53300.
- */
-const POOLER_BUSY =
-  /no more connections allowed|query_wait_timeout|timed-out waiting to acquire database connection|maximum number of client connections to the proxy exceeded|rate of connection to proxy exceeded|too many competing requests/i;
-
-export function isPoolerBusy(err: unknown): boolean {
-  return err instanceof Error && POOLER_BUSY.test(err.message);
-}
-
-/** The server is up but has no slot for us now (or is too busy to tell us in time). */
-function isContention(err: unknown): boolean {
-  return errorCode(err) === '53300' || isPoolerBusy(err) || (err instanceof Error && /timeout expired/i.test(err.message));
-}
-
-export function isRetryableConnectError(err: unknown): boolean {
-  if (isPoolerBusy(err)) return true;
-  const code = errorCode(err);
-  if (code) return RETRYABLE_CONNECT.has(code);
-  // pg reports its own connect timeout and an early hang-up without a code.
-  const message = err instanceof Error ? err.message : '';
-  return /timeout expired|Connection terminated/i.test(message);
-}
 
 // DB_SSL_CA replaces Node's roots (a private CA); deployed stages instead add the RDS CA bundle
 // to them with NODE_EXTRA_CA_CERTS (docs/deploy.md). Parse it once per container, not per connection.
@@ -131,6 +85,9 @@ async function closeClient(client: pg.Client): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Where a StartupMessage has its protocol version, a CancelRequest has 1234 << 16 | 5678. */
+const CANCEL_REQUEST_CODE = 80877102;
+
 /**
  * Asks the server to cancel the backend's running query (the protocol's CancelRequest, on a
  * separate short-lived socket). Best effort: the closed client socket and the role's
@@ -141,7 +98,7 @@ function sendCancel(cfg: DatabaseConfig, client: pg.Client): void {
   if (processID === null || secretKey === null) return;
   const message = Buffer.alloc(16);
   message.writeInt32BE(16, 0);
-  message.writeInt32BE(80877102, 4);
+  message.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   message.writeInt32BE(processID, 8);
   message.writeInt32BE(secretKey, 12);
   const socket = tcpConnect({ host: cfg.host, port: cfg.port }, () => socket.end(message));
@@ -162,6 +119,8 @@ function onAbort(signal: AbortSignal | undefined, action: () => void): () => voi
 /** This container's learned view of contention (module state lives as long as the container). */
 const backoff = new ConnectBackoff();
 
+const backoffSettings = (cfg: DatabaseConfig): BackoffSettings => ({ baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs });
+
 const sleepUnlessAborted = (ms: number, signal: AbortSignal | undefined) =>
   sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
 
@@ -171,18 +130,14 @@ async function connect(
   stats: ConnectionStats,
 ): Promise<{ client: pg.Client; attemptStarted: number }> {
   const started = performance.now();
-  const startedAt = Date.now();
-  const { deadline } = opts;
-  const settings = { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs };
-  const waits = backoff.start(settings);
-  const first = Math.min(waits.firstDelay(), Math.max(0, deadline - Date.now() - 50));
+  const attempts = backoff.start(backoffSettings(cfg), Date.now(), opts.deadline);
+  const first = attempts.firstDelay(Date.now());
   if (first > 0) await sleepUnlessAborted(first, opts.signal);
-  let outageRetries = 0;
   for (;;) {
     if (opts.signal?.aborted) throw new RequestTimeout({ cause: opts.signal.reason });
-    const timeLeft = deadline - Date.now();
-    if (timeLeft <= 0) throw new DatabaseUnavailable({ cause: new Error('connect deadline passed') });
-    const client = new pg.Client(clientConfig(cfg, Math.max(50, Math.min(cfg.connectTimeoutMs, timeLeft))));
+    const timeoutMs = attempts.attemptTimeout(Date.now(), cfg.connectTimeoutMs);
+    if (timeoutMs === undefined) throw new DatabaseUnavailable({ cause: new Error('connect deadline passed') });
+    const client = new pg.Client(clientConfig(cfg, timeoutMs));
     // A backend killed while we hold the client emits 'error'; the pending query rejects anyway.
     client.on('error', () => {});
     stats.connectAttempts++;
@@ -207,51 +162,26 @@ async function connect(
       // Aborted: the abort handler is already closing the client; do not wait for it.
       if (opts.signal?.aborted) throw err instanceof RequestTimeout ? err : new RequestTimeout({ cause: err });
       await closeClient(client);
-      if (!isRetryableConnectError(err)) throw new DatabaseUnavailable({ cause: err });
-      const timeLeft = deadline - Date.now();
-      if (timeLeft < 20) {
-        stats.connectMs += performance.now() - started;
+      const next = attempts.failed(err, Date.now(), performance.now() - attemptStarted);
+      if ('giveUp' in next) {
+        if (next.giveUp === 'deadline') stats.connectMs += performance.now() - started;
         throw new DatabaseUnavailable({ cause: err });
       }
-      // A full server (53300) or one too busy starting backends to answer in time teaches this
-      // container the contention; an unreachable or restarting server just gets short
-      // jittered retries. Either way one last attempt still fits before the deadline.
-      const delay =
-        isContention(err)
-          ? waits.refused(
-              (Date.now() - startedAt) / Math.max(1, deadline - startedAt),
-              performance.now() - attemptStarted,
-              timeLeft,
-            )
-          : Math.round(Math.min(OUTAGE_RETRY_MAX_MS, cfg.retryBaseMs * 2 ** ++outageRetries) * (0.5 + Math.random()));
-      await sleepUnlessAborted(Math.min(delay, timeLeft - 10), opts.signal);
+      await sleepUnlessAborted(next.wait, opts.signal);
     } finally {
       forget();
     }
   }
 }
 
-/** Server errors that mean the connection, not the request, failed. */
+/** What the caller gets for a failed query: the policy's verdict as a 504 or 503, else the error itself. */
 function translateQueryError(err: unknown, signal: AbortSignal | undefined): unknown {
   if (signal?.aborted) return new RequestTimeout({ cause: err });
-  const code = errorCode(err);
-  if (code === '57014') return new RequestTimeout({ cause: err }); // statement_timeout / cancel
-  if (isPoolerBusy(err)) return new DatabaseUnavailable({ cause: err });
-  if (code === '25P03' || code === '57P01' || code === '57P02' || code?.startsWith('08')) {
-    return new DatabaseUnavailable({ cause: err });
-  }
-  if (!code && err instanceof Error && /Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(err.message)) {
-    return new DatabaseUnavailable({ cause: err });
-  }
+  const failure = queryFailure(err);
+  if (failure === 'timeout') return new RequestTimeout({ cause: err });
+  if (failure === 'unavailable') return new DatabaseUnavailable({ cause: err });
   return err;
 }
-
-/**
- * The connection died before this query was sent: nothing reached the server. (A pooler's
- * query_wait_timeout also means nothing ran, but the request already waited out the pooler's
- * queue: it gets its 503 rather than a second wait past its deadline.)
- */
-const neverSent = (err: unknown) => err instanceof Error && /not queryable/i.test(err.message);
 
 /**
  * Opens one connection, runs `fn`, and closes the connection whatever happens.
@@ -280,14 +210,13 @@ export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: Connec
     try {
       return await fn(db);
     } catch (err) {
-      const retry = queries === 1 && neverSent(err) && !opts.signal?.aborted && Date.now() < deadline;
-      if (!retry) throw translateQueryError(err, opts.signal);
+      if (opts.signal?.aborted || !mayRunAgain(err, queries, Date.now(), deadline)) throw translateQueryError(err, opts.signal);
     } finally {
       forget();
       await closeClient(client);
       const now = performance.now();
       stats.heldMs += now - held;
-      backoff.succeeded(now - attemptStarted, { baseMs: cfg.retryBaseMs, maxMs: cfg.retryMaxMs });
+      backoff.succeeded(now - attemptStarted, backoffSettings(cfg));
     }
   }
 }
