@@ -1,8 +1,7 @@
 import { errorCode, type Db } from '../db.js';
 import { Conflict, InvalidToken, NotFound } from '../errors.js';
-import type { SaveAs } from '../http/idempotent.js';
 import { activeUser } from '../auth/active-user.js';
-import { withSavedResponse } from '../idempotency.js';
+import { withSavedResponse, type SaveAs } from '../idempotency.js';
 import { isoTimestamp, money } from '../sql.js';
 import { bookBalanceSql } from '../transactions/totals.js';
 import type { CreateBookInput, PatchBookInput } from './schema.js';
@@ -36,7 +35,7 @@ export async function insertBook(
        RETURNING b.id, b.name, b.currency, b.is_default, ${isoTimestamp('b.created_at')} AS created_at, '0.00' AS balance`,
     values: [userId, input.name, input.currency, id ?? null],
   };
-  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
+  const { text, values } = save ? withSavedResponse(insert, save) : insert;
   try {
     const { rows } = await db.query<Book>(text, values);
     return rows[0]!;

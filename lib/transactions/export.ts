@@ -1,7 +1,6 @@
 import { csvLine, type Cell } from '../csv.js';
 import type { Db } from '../db.js';
 import { BadRequest } from '../errors.js';
-import { HttpReply } from '../http/responses.js';
 import { listLedger, type ListedTransaction } from './list.js';
 import type { Filters } from './schema.js';
 
@@ -48,13 +47,4 @@ export function toCsv(rows: readonly ListedTransaction[]): string {
   }
   if (Buffer.byteLength(csv) > EXPORT_MAX_BYTES) throw tooLarge();
   return csv;
-}
-
-export function csvReply(csv: string): HttpReply {
-  return new HttpReply(
-    200,
-    csv,
-    { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="transactions.csv"' },
-    true,
-  );
 }

@@ -1,8 +1,7 @@
 import { errorCode, type Db } from '../db.js';
 import { InvalidToken, NotFound, ValidationError } from '../errors.js';
-import type { SaveAs } from '../http/idempotent.js';
 import { activeUser } from '../auth/active-user.js';
-import { withSavedResponse } from '../idempotency.js';
+import { withSavedResponse, type SaveAs } from '../idempotency.js';
 import { isoTimestamp } from '../sql.js';
 import type { CreateTransactionInput, PatchTransactionInput } from './schema.js';
 
@@ -54,7 +53,7 @@ export async function insertTransaction(db: Db, userId: number, input: CreateTra
        RETURNING ${columns('t')}`,
     values: [userId, input.book ?? null, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode, id ?? null],
   };
-  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
+  const { text, values } = save ? withSavedResponse(insert, save) : insert;
   try {
     const { rows } = await db.query<Transaction>(text, values);
     return rows[0]!;

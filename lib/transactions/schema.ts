@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { pageFields } from '../http/pagination.js';
 import { isUuid } from '../ids.js';
 import { amount, normaliseAmount } from '../money.js';
+import { pageFields } from '../paging.js';
 import { choice, dateString, hasNoNul, isCalendarDate, NUL_MESSAGE, object, text, typeError } from '../validation.js';
 
 export const TYPES = ['income', 'expense'] as const;
@@ -60,8 +60,6 @@ export const patchTransactionBody = object(
 
 export type CreateTransactionInput = z.output<typeof createTransactionBody>;
 export type PatchTransactionInput = z.output<typeof patchTransactionBody>;
-
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/pagination.js';
 
 /** `ordering` fields; each may be prefixed with `-` for descending. */
 export const ORDERING_FIELDS = ['date', 'amount', 'created_at'] as const;
