@@ -35,6 +35,12 @@ export interface IdempotencyClaim {
   hash: string;
 }
 
+/** What a create statement needs to save its response under the claimed key. */
+export interface SaveAs {
+  claim: IdempotencyClaim;
+  status: number;
+}
+
 export type ClaimResult = { claimed: true } | { claimed: false; status: number; response: string };
 
 /**
@@ -86,8 +92,7 @@ function claimStatement(db: Db, claim: IdempotencyClaim) {
  */
 export function withSavedResponse(
   insert: { text: string; values: unknown[] },
-  claim: IdempotencyClaim,
-  status: number,
+  { claim, status }: SaveAs,
 ): { text: string; values: unknown[] } {
   const values = [...insert.values, claim.userId, claim.key, status];
   const [user, key, code] = [values.length - 2, values.length - 1, values.length].map((n) => `$${n}`);

@@ -39,3 +39,9 @@ export const amount = () =>
     }
     return result.value;
   });
+
+/** An amount as the API answers it: positive, at most 12 digits, two places. */
+export const amountOutput = () => z.string().regex(/^\d{1,10}\.\d{2}$/).meta({ example: '150.00' });
+
+/** A sum or balance as the API answers it: unbounded, two places, negative when expenses exceed income. */
+export const moneyOutput = () => z.string().regex(/^-?\d+\.\d{2}$/).meta({ example: '-12.50' });

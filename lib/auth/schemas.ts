@@ -47,6 +47,14 @@ export const registerBody = object({
 });
 export type RegisterInput = z.output<typeof registerBody>;
 
+/** A user as the API answers it (register, me); its SQL is lib/auth/users.ts's `columns`. */
+export const userOutput = z.object({
+  id: z.number().int().positive().meta({ description: 'Django auth_user.id: an integer' }),
+  username: z.string(),
+  email: z.string(),
+  date_joined: z.iso.datetime(),
+});
+
 export const tokenBody = object({
   // Normalised like registration's, so a name typed in full-width finds its account.
   username: z.preprocess(

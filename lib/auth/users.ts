@@ -1,17 +1,20 @@
+import type { z } from 'zod';
 import { errorCode, type Db } from '../db.js';
 import { ValidationError } from '../errors.js';
+import { isoTimestamp, selectList } from '../sql.js';
 import { activeUser } from './active-user.js';
+import { userOutput } from './schemas.js';
 
-export interface PublicUser {
-  /** Django's auth_user.id: an integer (bigint identity; pg reads it as text, toPublic converts). */
-  id: number;
-  username: string;
-  email: string;
-  date_joined: Date;
-}
+export type PublicUser = z.output<typeof userOutput>;
 
-const PUBLIC_COLUMNS = 'id, username, email, date_joined';
+const columns = selectList(userOutput, {
+  id: (u) => `${u}.id`,
+  username: (u) => `${u}.username`,
+  email: (u) => `${u}.email`,
+  date_joined: (u) => isoTimestamp(`${u}.date_joined`),
+});
 
+/** The id is a bigint, which pg reads as text. */
 type UserRow = Omit<PublicUser, 'id'> & { id: string };
 const toPublic = (row: UserRow): PublicUser => ({ ...row, id: Number(row.id) });
 
@@ -25,7 +28,7 @@ export async function insertUser(
   try {
     const { rows } = await db.query<UserRow>(
       `WITH u AS (
-         INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${PUBLIC_COLUMNS}
+         INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING ${columns('users')}
        ), b AS (
          INSERT INTO books (user_id, name, currency, is_default) SELECT id, $4, $5, true FROM u
        )
@@ -43,7 +46,7 @@ export async function insertUser(
 
 export async function findUser(db: Db, id: number): Promise<PublicUser | undefined> {
   const { rows } = await db.query<UserRow>(
-    `SELECT ${PUBLIC_COLUMNS} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1')}`,
+    `SELECT ${columns('users')} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1')}`,
     [id],
   );
   return rows[0] && toPublic(rows[0]);

@@ -1,27 +1,25 @@
+import type { z } from 'zod';
 import { errorCode, type Db } from '../db.js';
 import { Conflict, InvalidToken, NotFound } from '../errors.js';
-import type { SaveAs } from '../http/idempotent.js';
 import { activeUser } from '../auth/active-user.js';
-import { withSavedResponse } from '../idempotency.js';
-import { isoTimestamp, money } from '../sql.js';
+import { withSavedResponse, type SaveAs } from '../idempotency.js';
+import { isoTimestamp, money, selectList } from '../sql.js';
 import { bookBalanceSql } from '../transactions/totals.js';
-import type { CreateBookInput, PatchBookInput } from './schema.js';
+import { bookOutput, type CreateBookInput, type PatchBookInput } from './schema.js';
 
 // Data access for books, each statement scoped to the user. A book's balance is the sum of its
 // transactions (income minus expense): the sum of its year rows in book_totals.
 
-export interface Book {
-  id: string;
-  name: string;
-  currency: string;
-  is_default: boolean;
-  created_at: string;
-  balance: string;
-}
+export type Book = z.output<typeof bookOutput>;
 
-const columns = (b: string) => `${b}.id, ${b}.name, ${b}.currency, ${b}.is_default,
-  ${isoTimestamp(`${b}.created_at`)} AS created_at,
-  ${money(bookBalanceSql(`${b}.id`))} AS balance`;
+const columns = selectList(bookOutput, {
+  id: (b) => `${b}.id`,
+  name: (b) => `${b}.name`,
+  currency: (b) => `${b}.currency`,
+  is_default: (b) => `${b}.is_default`,
+  created_at: (b) => isoTimestamp(`${b}.created_at`),
+  balance: (b) => money(bookBalanceSql(`${b}.id`)),
+});
 
 export async function insertBook(
   db: Db,
@@ -31,12 +29,13 @@ export async function insertBook(
   /** Chosen by the caller before sending, to find the row if the connection is lost. */
   id?: string,
 ): Promise<Book> {
+  // A new book has no transactions: its balance needs no lookup.
   const insert = {
     text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1')}
-       RETURNING b.id, b.name, b.currency, b.is_default, ${isoTimestamp('b.created_at')} AS created_at, '0.00' AS balance`,
+       RETURNING ${columns('b', { balance: `'0.00'` })}`,
     values: [userId, input.name, input.currency, id ?? null],
   };
-  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
+  const { text, values } = save ? withSavedResponse(insert, save) : insert;
   try {
     const { rows } = await db.query<Book>(text, values);
     return rows[0]!;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCurrencyCode } from '../currency.js';
+import { moneyOutput } from '../money.js';
 import { hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 
 const READ_ONLY = ['id', 'created_at', 'balance', 'is_default', 'user'] as const;
@@ -26,6 +27,16 @@ export const patchBookBody = object({ name: name().optional(), currency: currenc
 
 export type CreateBookInput = z.output<typeof createBookBody>;
 export type PatchBookInput = z.output<typeof patchBookBody>;
+
+/** A book as the API answers it; its SQL is lib/books/queries.ts's `columns`. */
+export const bookOutput = z.object({
+  id: z.uuid(),
+  name: z.string().min(1).max(100),
+  currency: z.string().regex(/^[A-Z]{3}$/).meta({ description: 'ISO 4217 code', example: 'INR' }),
+  is_default: z.boolean().meta({ description: 'The book created with the account; never deleted' }),
+  created_at: z.iso.datetime(),
+  balance: moneyOutput().meta({ description: 'Income minus expense of all the book\'s transactions' }),
+});
 
 export const deleteBookQuery = z.looseObject({
   force: z

@@ -1,13 +1,7 @@
 import { withConnection, type Db } from '../db.js';
-import { claimKey, parseIdempotencyKey, releaseKey, requestHash, type IdempotencyClaim } from '../idempotency.js';
+import { claimKey, parseIdempotencyKey, releaseKey, requestHash, type SaveAs } from '../idempotency.js';
 import type { ApiRequest } from './api.js';
 import { HttpReply } from './responses.js';
-
-/** What a create function needs to save its response under the claimed key. */
-export interface SaveAs {
-  claim: IdempotencyClaim;
-  status: number;
-}
 
 /**
  * A POST honouring the Idempotency-Key header. Without it: one connection, `write`. With it:

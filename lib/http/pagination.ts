@@ -1,25 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { NotFound } from '../errors.js';
-
-export const MAX_PAGE_SIZE = 500;
-export const DEFAULT_PAGE_SIZE = 50;
-
-const positiveInt = (name: string) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, `${name} must be a positive integer.`)
-    .transform(Number)
-    .refine((n) => n >= 1, `${name} must be a positive integer.`);
+import { pageFields } from '../paging.js';
 
 /** DRF PageNumberPagination's parameters; other query parameters pass through. */
-export const pageFields = {
-  page: positiveInt('page').optional().transform((p) => p ?? 1),
-  page_size: positiveInt('page_size')
-    .refine((n) => n <= MAX_PAGE_SIZE, `page_size must be at most ${MAX_PAGE_SIZE}.`)
-    .optional()
-    .transform((n) => n ?? DEFAULT_PAGE_SIZE),
-};
 export const pageQuery = z.looseObject(pageFields);
 
 export interface Page<T> {

@@ -17,6 +17,12 @@ export class HttpReply {
   }
 }
 
+/** A CSV file the browser saves (as `filename`) instead of showing. */
+export function csvAttachment(csv: string, filename: string): HttpReply {
+  const headers = { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${filename}"` };
+  return new HttpReply(200, csv, headers, true);
+}
+
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
 
 export function json(

@@ -1,9 +1,8 @@
 import { csvLine, type Cell } from '../csv.js';
 import type { Db } from '../db.js';
 import { BadRequest } from '../errors.js';
-import { HttpReply } from '../http/responses.js';
 import { listLedger, type ListedTransaction } from './list.js';
-import type { Filters } from './schema.js';
+import type { Filters, listedTransactionOutput } from './schema.js';
 
 // GET /api/transactions/export/: the filtered transactions as one CSV response. A Lambda
 // response (hence this body) is limited to 6 MB, so the export is capped by rows and by bytes;
@@ -13,7 +12,25 @@ export const EXPORT_MAX_ROWS = 10_000;
 /** Leaves room under Lambda's 6 MB for headers and the JSON escaping of the body. */
 export const EXPORT_MAX_BYTES = 5 * 1024 * 1024;
 
-const HEADER = ['id', 'date', 'book', 'type', 'amount', 'balance_after', 'category', 'description', 'payment_mode', 'created_at', 'updated_at'];
+/**
+ * One column per field of a listed transaction, in the export's column order (a spreadsheet or
+ * script may read by position); the book by its name. User text is neutralised (lib/csv.ts).
+ */
+const CSV_COLUMNS: Record<keyof typeof listedTransactionOutput.shape, (t: ListedTransaction) => Cell> = {
+  id: (t) => ({ value: t.id }),
+  date: (t) => ({ value: t.date }),
+  book: (t) => ({ value: t.book_name ?? '', text: true }),
+  type: (t) => ({ value: t.type }),
+  amount: (t) => ({ value: t.amount }),
+  balance_after: (t) => ({ value: t.balance_after }),
+  category: (t) => ({ value: t.category, text: true }),
+  description: (t) => ({ value: t.description, text: true }),
+  payment_mode: (t) => ({ value: t.payment_mode }),
+  created_at: (t) => ({ value: t.created_at }),
+  updated_at: (t) => ({ value: t.updated_at }),
+};
+const HEADER = csvLine(Object.keys(CSV_COLUMNS).map((value) => ({ value })));
+const cellsOf = (t: ListedTransaction) => Object.values(CSV_COLUMNS).map((cell) => cell(t));
 
 const tooLarge = () =>
   new BadRequest(
@@ -29,32 +46,8 @@ export async function exportRows(db: Db, userId: number, filters: Filters): Prom
 
 /** CPU only: called after the connection is released. */
 export function toCsv(rows: readonly ListedTransaction[]): string {
-  let csv = csvLine(HEADER.map((value) => ({ value })));
-  for (const t of rows) {
-    const cells: Cell[] = [
-      { value: t.id },
-      { value: t.date },
-      { value: t.book_name ?? '', text: true },
-      { value: t.type },
-      { value: t.amount },
-      { value: t.balance_after },
-      { value: t.category, text: true },
-      { value: t.description, text: true },
-      { value: t.payment_mode },
-      { value: t.created_at },
-      { value: t.updated_at },
-    ];
-    csv += csvLine(cells);
-  }
+  let csv = HEADER;
+  for (const t of rows) csv += csvLine(cellsOf(t));
   if (Buffer.byteLength(csv) > EXPORT_MAX_BYTES) throw tooLarge();
   return csv;
-}
-
-export function csvReply(csv: string): HttpReply {
-  return new HttpReply(
-    200,
-    csv,
-    { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'attachment; filename="transactions.csv"' },
-    true,
-  );
 }

@@ -1,10 +1,11 @@
+import type { z } from 'zod';
 import { activeUser } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
-import { columns, type Transaction } from './queries.js';
-import type { Filters } from './schema.js';
+import { columns } from './queries.js';
+import type { Filters, listedTransactionOutput } from './schema.js';
 import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, tallyFor } from './totals.js';
 
 // Filtered, ordered transactions with each one's running balance, in ONE statement, reading
@@ -27,10 +28,8 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
 // otherwise recomputed it once per page row. Every step is a 1-row or per-(book, day) step.
 // The ledger index does not hold user_id: the book ids come from the page, itself scoped to the user.
 
-export interface ListedTransaction extends Transaction {
-  balance_after: string;
-  book_name?: string;
-}
+/** The export's rows also have their book's name. */
+export type ListedTransaction = z.output<typeof listedTransactionOutput> & { book_name?: string };
 
 interface Slice {
   limit: number;

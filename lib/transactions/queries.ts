@@ -1,32 +1,30 @@
+import type { z } from 'zod';
 import { errorCode, type Db } from '../db.js';
 import { InvalidToken, NotFound, ValidationError } from '../errors.js';
-import type { SaveAs } from '../http/idempotent.js';
 import { activeUser } from '../auth/active-user.js';
-import { withSavedResponse } from '../idempotency.js';
-import { isoTimestamp } from '../sql.js';
-import type { CreateTransactionInput, PatchTransactionInput } from './schema.js';
+import { withSavedResponse, type SaveAs } from '../idempotency.js';
+import { isoTimestamp, selectList } from '../sql.js';
+import { transactionOutput, type CreateTransactionInput, type PatchTransactionInput } from './schema.js';
 
 // Data access for transactions. Every statement is scoped to the user: another user's row
 // is indistinguishable from a missing one, and the composite foreign key (user_id, book_id)
 // means a transaction can only ever sit in a book of its own user.
 
-export interface Transaction {
-  id: string;
-  book: string;
-  type: string;
-  amount: string;
-  category: string;
-  description: string;
-  date: string;
-  payment_mode: string;
-  created_at: string;
-  updated_at: string;
-}
+export type Transaction = z.output<typeof transactionOutput>;
 
 /** Columns as the API shows them: exact decimal strings, YYYY-MM-DD dates, ISO timestamps. */
-export const columns = (t: string) => `${t}.id, ${t}.book_id AS book, ${t}.type, ${t}.amount::text AS amount,
-  ${t}.category, ${t}.description, ${t}.date::text AS date, ${t}.payment_mode,
-  ${isoTimestamp(`${t}.created_at`)} AS created_at, ${isoTimestamp(`${t}.updated_at`)} AS updated_at`;
+export const columns = selectList(transactionOutput, {
+  id: (t) => `${t}.id`,
+  book: (t) => `${t}.book_id`,
+  type: (t) => `${t}.type`,
+  amount: (t) => `${t}.amount::text`,
+  category: (t) => `${t}.category`,
+  description: (t) => `${t}.description`,
+  date: (t) => `${t}.date::text`,
+  payment_mode: (t) => `${t}.payment_mode`,
+  created_at: (t) => isoTimestamp(`${t}.created_at`),
+  updated_at: (t) => isoTimestamp(`${t}.updated_at`),
+});
 
 const WRITABLE = ['type', 'amount', 'category', 'description', 'date', 'payment_mode'] as const;
 
@@ -54,7 +52,7 @@ export async function insertTransaction(db: Db, userId: number, input: CreateTra
        RETURNING ${columns('t')}`,
     values: [userId, input.book ?? null, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode, id ?? null],
   };
-  const { text, values } = save ? withSavedResponse(insert, save.claim, save.status) : insert;
+  const { text, values } = save ? withSavedResponse(insert, save) : insert;
   try {
     const { rows } = await db.query<Transaction>(text, values);
     return rows[0]!;

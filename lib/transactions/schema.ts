@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { pageFields } from '../http/pagination.js';
 import { isUuid } from '../ids.js';
-import { amount, normaliseAmount } from '../money.js';
+import { amount, amountOutput, moneyOutput, normaliseAmount } from '../money.js';
+import { pageFields } from '../paging.js';
 import { choice, dateString, hasNoNul, isCalendarDate, NUL_MESSAGE, object, text, typeError } from '../validation.js';
 
 export const TYPES = ['income', 'expense'] as const;
@@ -61,7 +61,46 @@ export const patchTransactionBody = object(
 export type CreateTransactionInput = z.output<typeof createTransactionBody>;
 export type PatchTransactionInput = z.output<typeof patchTransactionBody>;
 
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/pagination.js';
+/** A transaction as the API answers it; its SQL is lib/transactions/queries.ts's `columns`. */
+export const transactionOutput = z.object({
+  id: z.uuid(),
+  book: z.uuid().meta({ description: 'The id of one of the user\'s books' }),
+  type: z.enum(TYPES),
+  amount: amountOutput(),
+  category: z.string(),
+  description: z.string(),
+  date: z.iso.date(),
+  payment_mode: z.enum(PAYMENT_MODES),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+/** A transaction in a list (and in the CSV export): also its book's balance after it, in ledger order. */
+export const listedTransactionOutput = transactionOutput.extend({
+  balance_after: moneyOutput().meta({
+    description: 'The book\'s balance after this entry, in ledger order (date, created_at, id), over all the book\'s transactions whatever the filters',
+  }),
+});
+
+export const transactionSummaryOutput = z.object({
+  count: z.int(),
+  total_income: moneyOutput(),
+  total_expense: moneyOutput(),
+  balance: moneyOutput().meta({ description: 'total_income - total_expense' }),
+  by_category: z
+    .array(z.object({ category: z.string(), income: moneyOutput(), expense: moneyOutput() }))
+    .meta({ description: 'Sorted by category' }),
+  by_month: z
+    .array(
+      z.object({
+        month: z.string().regex(/^\d{4}-\d{2}$/).meta({ example: '2025-01' }),
+        income: moneyOutput(),
+        expense: moneyOutput(),
+        balance: moneyOutput(),
+      }),
+    )
+    .meta({ description: 'Sorted by month' }),
+});
 
 /** `ordering` fields; each may be prefixed with `-` for descending. */
 export const ORDERING_FIELDS = ['date', 'amount', 'created_at'] as const;

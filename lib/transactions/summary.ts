@@ -1,19 +1,13 @@
+import type { z } from 'zod';
 import { activeUser } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql } from './filters.js';
 import { unknownBookFilter } from './list.js';
-import type { Filters } from './schema.js';
+import type { Filters, transactionSummaryOutput } from './schema.js';
 import { bookFoundSql, ownBooksSql, paramsOf, summaryGroupsSql, summaryTally } from './totals.js';
 
-export interface Summary {
-  count: number;
-  total_income: string;
-  total_expense: string;
-  balance: string;
-  by_category: Array<{ category: string; income: string; expense: string }>;
-  by_month: Array<{ month: string; income: string; expense: string; balance: string }>;
-}
+export type Summary = z.output<typeof transactionSummaryOutput>;
 
 interface Row {
   book_found: boolean;

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+// DRF PageNumberPagination's query parameters, part of every list query's schema. The page
+// envelope (next/previous URLs) is HTTP's: lib/http/pagination.ts.
+
+const MAX_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 50;
+
+const positiveInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `${name} must be a positive integer.`)
+    .transform(Number)
+    .refine((n) => n >= 1, `${name} must be a positive integer.`);
+
+export const pageFields = {
+  page: positiveInt('page').optional().transform((p) => p ?? 1),
+  page_size: positiveInt('page_size')
+    .refine((n) => n <= MAX_PAGE_SIZE, `page_size must be at most ${MAX_PAGE_SIZE}.`)
+    .optional()
+    .transform((n) => n ?? DEFAULT_PAGE_SIZE),
+};
