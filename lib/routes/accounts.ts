@@ -1,4 +1,4 @@
-import { refreshBody, registerBody, tokenBody, verifyBody } from '../auth/schemas.js';
+import { refreshBody, registerBody, tokenBody, userOutput, verifyBody } from '../auth/schemas.js';
 import * as out from '../openapi/responses.js';
 import { invalidBody, ok, type Route, unauthenticated } from './route.js';
 
@@ -9,7 +9,7 @@ export const ACCOUNT_ROUTES = {
     method: 'POST', path: '/api/register', summary: 'Create an account', tag: 'accounts', auth: false, database: true,
     body: ['RegisterRequest', registerBody],
     responses: {
-      201: ok('The new user', ['User', out.user]),
+      201: ok('The new user', ['User', userOutput]),
       400: invalidBody,
       429: { description: 'Too many registrations from this source; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
     },
@@ -36,6 +36,6 @@ export const ACCOUNT_ROUTES = {
   },
   getMe: {
     method: 'GET', path: '/api/me', summary: 'The current user', tag: 'accounts', auth: true, database: true,
-    responses: { 200: ok('The user', ['User', out.user]), 401: unauthenticated },
+    responses: { 200: ok('The user', ['User', userOutput]), 401: unauthenticated },
   },
 } satisfies Record<string, Route>;

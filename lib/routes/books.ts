@@ -1,19 +1,20 @@
-import { createBookBody, deleteBookQuery, patchBookBody, replaceBookBody } from '../books/schema.js';
+import type { z } from 'zod';
+import { bookOutput, createBookBody, deleteBookQuery, patchBookBody, replaceBookBody } from '../books/schema.js';
 import { pageQuery } from '../http/pagination.js';
 import * as out from '../openapi/responses.js';
-import type { z } from 'zod';
-import { idempotencyKey, idempotent, invalid, invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
+import { idempotencyKey, idempotent } from './idempotent.js';
+import { invalid, invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
 
 // The signed-in user's cashbooks: part of the route table (lib/routes/index.ts).
 
-const book: [string, z.ZodType] = ['Book', out.book];
+const book: [string, z.ZodType] = ['Book', bookOutput];
 
 export const BOOK_ROUTES = {
   listBooks: {
     method: 'GET', path: '/api/books', summary: 'List books, oldest first (the default book first)', tag: 'books', auth: true, database: true,
     query: pageQuery,
     responses: {
-      200: ok('A page', ['BookPage', out.bookPage]),
+      200: ok('A page', ['BookPage', out.page(bookOutput)]),
       400: invalid,
       401: unauthenticated,
       404: { description: 'A page past the end ("Invalid page.")', json: ['Detail', out.detail] },

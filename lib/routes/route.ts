@@ -1,6 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Csp } from '../http/headers.js';
-import { KEY_TTL_HOURS } from '../idempotency.js';
 import * as out from '../openapi/responses.js';
 
 // What a route table entry holds (lib/routes/index.ts), and the replies several routes share.
@@ -51,29 +50,6 @@ export const invalidBody: Reply = { description: 'Invalid fields, or malformed J
 export const unauthenticated: Reply = { description: 'Missing, invalid, expired or wrong-type token', json: ['DetailWithCode', out.detailWithCode], headers: ['WWW-Authenticate'] };
 export const notFound: Reply = { description: 'Not found (also another user\'s object or a malformed id)', json: ['Detail', out.detail] };
 
-/** The validation of lib/idempotency.ts (parseIdempotencyKey), as a schema for the document. */
-export const idempotencyKey = z.object({
-  'Idempotency-Key': z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]{1,255}$/)
-    .optional()
-    .meta({
-      description:
-        `Optional, 1 to 255 printable ASCII characters without spaces; kept per user for ${KEY_TTL_HOURS} hours. ` +
-        'A retry with the same key and the same request replays the first response (with Idempotent-Replayed: true) ' +
-        'instead of creating a second object.',
-    }),
-});
-/** The replies of a POST honouring Idempotency-Key (lib/http/idempotent.ts). */
-export const idempotent = (description: string, json: [string, z.ZodType]): Record<number, Reply> => ({
-  201: { description: `${description}; a replay (same Idempotency-Key, same request) answers the first response byte for byte, with Idempotent-Replayed: true`, json, headers: ['Idempotent-Replayed'] },
-  400: { description: 'Invalid fields, malformed JSON or a malformed Idempotency-Key ({"detail": …})', json: ['BadRequest', out.badRequest] },
-  401: unauthenticated,
-  409: { description: 'A request with this Idempotency-Key is still being processed; retry after Retry-After seconds', json: ['Detail', out.detail], headers: ['Retry-After'] },
-  422: { description: 'This Idempotency-Key was already used with a different request (body or endpoint)', json: ['Detail', out.detail] },
-});
 
 
 /** The success status: the lowest 2xx reply. */

@@ -1,24 +1,28 @@
+import type { z } from 'zod';
 import {
   createTransactionBody,
+  listedTransactionOutput,
   listTransactionsQuery,
   patchTransactionBody,
   replaceTransactionBody,
   transactionFiltersQuery,
+  transactionOutput,
+  transactionSummaryOutput,
 } from '../transactions/schema.js';
 import * as out from '../openapi/responses.js';
-import { idempotencyKey, idempotent, invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
-import type { z } from 'zod';
+import { idempotencyKey, idempotent } from './idempotent.js';
+import { invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
 
 // The signed-in user's transactions: part of the route table (lib/routes/index.ts).
 
-const transaction: [string, z.ZodType] = ['Transaction', out.transaction];
+const transaction: [string, z.ZodType] = ['Transaction', transactionOutput];
 
 export const TRANSACTION_ROUTES = {
   listTransactions: {
     method: 'GET', path: '/api/transactions', summary: 'List transactions: filtered, ordered (default -date,-created_at), paginated, each with its running balance', tag: 'transactions', auth: true, database: true,
     query: listTransactionsQuery,
     responses: {
-      200: ok('A page; each result also has balance_after', ['TransactionPage', out.transactionPage]),
+      200: ok('A page; each result also has balance_after', ['TransactionPage', out.page(listedTransactionOutput)]),
       400: { description: 'A bad filter, ordering or page value, or a book that is not one of the user\'s (the parameter is named)', json: ['FieldErrors', out.fieldErrors] },
       401: unauthenticated,
       404: { description: 'A page past the end ("Invalid page.")', json: ['Detail', out.detail] },
@@ -35,7 +39,7 @@ export const TRANSACTION_ROUTES = {
     method: 'GET', path: '/api/transactions/summary', summary: 'Totals, per category and per month, of the filtered transactions', tag: 'transactions', auth: true, database: true,
     query: transactionFiltersQuery,
     responses: {
-      200: ok('The summary', ['Summary', out.summary]),
+      200: ok('The summary', ['Summary', transactionSummaryOutput]),
       400: { description: 'A bad filter value, or a book that is not one of the user\'s (the parameter is named)', json: ['FieldErrors', out.fieldErrors] },
       401: unauthenticated,
     },

@@ -35,7 +35,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const STAGE = 'dev';
 const API_GATEWAY_TIMEOUT_S = 30;
 /** Zipped size that counts as a regression (see docs/deploy.md, "Bundle size"). */
-const ZIP_BUDGET_BYTES = 300 * 1024;
+const ZIP_BUDGET_BYTES = 305 * 1024;
 /**
  * Functions allowed a larger zip, each for a stated reason. getDocsAsset inlines Swagger UI's
  * bundle and stylesheet (`?raw` imports, ~950 KB zipped) on purpose, so the docs work offline with
