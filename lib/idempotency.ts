@@ -13,7 +13,7 @@ export const KEY_TTL_HOURS = 24;
  * A claim this old without a response belongs to an invocation that died (the functions' timeout
  * is 28 s, serverless.yml, and a claim is released on any error it sees): it may be taken over.
  */
-export const STALE_CLAIM_SECONDS = 60;
+const STALE_CLAIM_SECONDS = 60;
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 

@@ -4,8 +4,8 @@ import { typeError } from './validation.js';
 // Money never passes through a float: amounts travel as decimal strings and are stored as
 // NUMERIC(14,2). A JSON number is accepted only when its shortest decimal form has <= 2 places.
 
-export const MAX_DIGITS = 12;
-export const DECIMAL_PLACES = 2;
+const MAX_DIGITS = 12;
+const DECIMAL_PLACES = 2;
 
 // Python's Decimal also reads "+5", ".5" and "5.".
 const DECIMAL = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d*))?$/;

@@ -59,7 +59,7 @@ function objectError(iss: { code: string; input?: unknown }): string | undefined
   return `Invalid data. Expected a dictionary, but got ${describe(iss.input)}.`;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

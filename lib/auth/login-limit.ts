@@ -21,7 +21,7 @@ import type { Credentials } from './users.js';
 // IPv4 address or an IPv6 /64 (one subscriber's block). Plain statements: no advisory locks,
 // no SET (RDS Proxy would pin the session).
 
-export const KNOWN_SOURCE_DAYS = 30;
+const KNOWN_SOURCE_DAYS = 30;
 /** Long-expired rows of other keys deleted per attempt, so sprayed names do not pile up. */
 const PURGE_BATCH = 20;
 

@@ -18,7 +18,7 @@ import { getConfig } from '../config.js';
 const PARAMS = { N: 16_384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 /** The widest scrypt parameters accepted in a stored hash (2x the default's cost at most). */
-export const SCRYPT_BOUNDS = { maxN: 2 ** 17, maxR: 16, maxP: 4, maxCost: 2 * PARAMS.N * PARAMS.r * PARAMS.p } as const;
+const SCRYPT_BOUNDS = { maxN: 2 ** 17, maxR: 16, maxP: 4, maxCost: 2 * PARAMS.N * PARAMS.r * PARAMS.p } as const;
 const MAXMEM = 64 * 1024 * 1024;
 
 function derive(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {

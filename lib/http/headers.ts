@@ -7,8 +7,8 @@ import type { Config } from '../config.js';
 // decide locally (serverless-offline) and in AWS. Preflight OPTIONS reaches methodNotAllowed
 // (the ANY route on every known path), which answers 204 and lets httpCors add the headers.
 
-export const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
-export const CORS_HEADERS = 'Authorization,Content-Type';
+const CORS_METHODS = 'GET,POST,PUT,PATCH,DELETE,OPTIONS';
+const CORS_HEADERS = 'Authorization,Content-Type';
 
 export function cors(config: Pick<Config, 'corsOrigins'>) {
   return httpCors({

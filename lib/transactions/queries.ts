@@ -29,7 +29,7 @@ export const columns = selectList(transactionOutput, {
 const WRITABLE = ['type', 'amount', 'category', 'description', 'date', 'payment_mode'] as const;
 
 /** DRF's PrimaryKeyRelatedField message: the same for a missing book and another user's. */
-export const unknownBook = (id: string) => new ValidationError({ book: [`Invalid pk "${id}" - object does not exist.`] });
+const unknownBook = (id: string) => new ValidationError({ book: [`Invalid pk "${id}" - object does not exist.`] });
 
 function translateWriteError(err: unknown, book: string | undefined): unknown {
   const constraint = (err as { constraint?: string }).constraint;

@@ -103,7 +103,7 @@ export const transactionSummaryOutput = z.object({
 });
 
 /** `ordering` fields; each may be prefixed with `-` for descending. */
-export const ORDERING_FIELDS = ['date', 'amount', 'created_at'] as const;
+const ORDERING_FIELDS = ['date', 'amount', 'created_at'] as const;
 export type OrderingField = (typeof ORDERING_FIELDS)[number];
 export interface OrderTerm {
   field: OrderingField;
@@ -182,4 +182,3 @@ export const listTransactionsQuery = z.preprocess(dropEmptyFilters, z.looseObjec
   ...filterFields,
   ...pageFields,
 }));
-export type ListQuery = z.output<typeof listTransactionsQuery>;

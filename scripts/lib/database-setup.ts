@@ -5,7 +5,7 @@ import { runner } from 'node-pg-migrate';
 // Creating the database and application role, and migrating, need an admin connection;
 // the app itself only ever connects as the application role.
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../lib/migrations', import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../lib/migrations', import.meta.url));
 
 /** Server-side limits live on the role (no startup options: RDS Proxy pins or refuses those). */
 export interface RoleSettings {

@@ -93,7 +93,7 @@ export const NO_DATABASE_FUNCTIONS = [
 ];
 
 /** Lambda keeps this much of an account's concurrency unreserved; no reservation may take it. */
-export const LAMBDA_MIN_UNRESERVED = 100;
+const LAMBDA_MIN_UNRESERVED = 100;
 
 /** The stage params these checks read (serverless.yml, `params.<stage>`). */
 export interface StageParams {
@@ -258,7 +258,7 @@ export async function migrationUrl(
 }
 
 /** A well-formed access token (SimpleJWT's claims, HS256) signed with a random key: never valid. */
-export async function wrongKeyToken(): Promise<string> {
+async function wrongKeyToken(): Promise<string> {
   return new SignJWT({ token_type: 'access', user_id: 1, jti: randomUUID().replace(/-/g, '') })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()

@@ -1,4 +1,4 @@
-import { moveUserIdsPastImported, upsertUsers, usernameClashes, type DjangoUser } from '../../lib/auth/import.js';
+import { moveUserIdsPastImported, upsertUsers, usernameClashes } from '../../lib/auth/import.js';
 import type { DatabaseConfig } from '../../lib/config.js';
 import { withConnection, withTransaction } from '../../lib/db.js';
 import {

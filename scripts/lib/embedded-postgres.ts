@@ -27,10 +27,10 @@ export interface EmbeddedServer {
   start(): Promise<void>;
 }
 
-export const ADMIN_USER = 'postgres';
+const ADMIN_USER = 'postgres';
 
 /** Root-owned and world-enterable, so the `postgres` user can run the copies kept there. */
-export const ROOT_BINARY_CACHE = '/var/cache/cashbook-api';
+const ROOT_BINARY_CACHE = '/var/cache/cashbook-api';
 
 const run = promisify(execFile);
 

@@ -27,7 +27,7 @@ export async function adminQuery<R extends pg.QueryResultRow = Record<string, un
   }
 }
 
-export async function appConnectionCount(): Promise<number> {
+async function appConnectionCount(): Promise<number> {
   const rows = await adminQuery<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1', [appRole()]);
   return Number(rows[0]?.n ?? 0);
 }

@@ -13,7 +13,7 @@ import { startPgBouncer } from '../../scripts/lib/pgbouncer.js';
 // the application and that server: the app URL goes through it; setup, migrations and the
 // tests' admin checks go direct (node-pg-migrate takes a session advisory lock).
 
-export const TEST_CONNECTION_LIMIT = 2;
+const TEST_CONNECTION_LIMIT = 2;
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDocument } from '../../../lib/openapi/document.js';
+import { EXPORT_MAX_BYTES, EXPORT_MAX_ROWS, toCsv } from '../../../lib/transactions/export.js';
 import { serverlessFunctions } from '../../../scripts/lib/serverless-functions.js';
 
 // The document and serverless.yml's functions (both generated from lib/routes/) describe the
@@ -80,6 +81,11 @@ describe('OpenAPI document', () => {
     const csv = doc.paths['/api/transactions/export']!.get.responses['200'];
     expect(Object.keys(csv.content)).toEqual(['text/csv']);
     expect(csv.headers).toHaveProperty('Content-Disposition');
+    // The route table writes the export's header row and caps as text: they must stay the code's.
+    expect(csv.description).toContain(toCsv([]).trimEnd());
+    const caps = `${EXPORT_MAX_ROWS.toLocaleString('en-US')} rows or ${EXPORT_MAX_BYTES / 1024 / 1024} MB`;
+    expect(doc.paths['/api/transactions/export']!.get.summary).toContain(caps);
+    expect(doc.paths['/api/transactions/export']!.get.responses['400'].description).toContain(caps);
   });
 
   it('documents Idempotency-Key on the two POSTs that honour it', () => {
