@@ -31,7 +31,7 @@ describe('behind a proxy that does not forward CancelRequest (RDS Proxy)', () =>
   });
 
   it('still ends the request within its deadline on an early timeout, and the backend goes away', async () => {
-    const sleepy = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT pg_sleep(5) /* uncancelled */'), { ...req, db }));
+    const sleepy = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT pg_sleep(5) /* uncancelled */'), { ...req.connection, db }));
     const started = Date.now();
     // 4 s left, TIMEOUT_EARLY_MS = 1000: aborted at ~3 s, during pg_sleep(5).
     const res = await invoke(sleepy, { path: '/sleepy' }, 4_000);
@@ -47,7 +47,7 @@ describe('behind a proxy that does not forward CancelRequest (RDS Proxy)', () =>
   it("answers 503 with Retry-After when the proxy's borrow times out, after retrying until the deadline", async () => {
     front.refuseWith = 'Timed-out waiting to acquire database connection.';
     const stats = newStats();
-    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req, db, stats }));
+    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req.connection, db, stats }));
     try {
       const started = Date.now();
       const res = await invoke(handler, { path: '/busy' }, 3_000);
@@ -107,7 +107,7 @@ describe('behind PgBouncer with a full pool', () => {
   it('answers 503 with Retry-After when the queued query hits query_wait_timeout', async () => {
     await holder(true); // the pool's only server connection, held in a transaction
     const stats = newStats();
-    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req, db, stats }));
+    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req.connection, db, stats }));
     const res = await invoke(handler, { path: '/queued' }, 5_000);
     await release();
     expect(res.status).toBe(503);
@@ -120,7 +120,7 @@ describe('behind PgBouncer with a full pool', () => {
     await holder(false); // max_client_conn = 2 reached
     const stats = newStats();
     const handler = api({ auth: false }, (req) =>
-      withConnection(async (c) => (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0], { ...req, db, stats }),
+      withConnection(async (c) => (await c.query<{ one: number }>('SELECT 1 AS one')).rows[0], { ...req.connection, db, stats }),
     );
     // Let a client go once the first attempt has been refused (the second one has started).
     const pending = invoke(handler, { path: '/refused-then-served' }, 5_000);
@@ -135,7 +135,7 @@ describe('behind PgBouncer with a full pool', () => {
   it('answers 503 with Retry-After while max_client_conn stays full', async () => {
     await holder(false);
     await holder(false);
-    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req, db }));
+    const handler = api({ auth: false }, (req) => withConnection((c) => c.query('SELECT 1'), { ...req.connection, db }));
     const res = await invoke(handler, { path: '/refused' }, 3_000);
     await release();
     expect(res.status).toBe(503);
