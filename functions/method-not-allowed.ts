@@ -1,7 +1,7 @@
 import { MethodNotAllowed } from '../lib/errors.js';
 import { api } from '../lib/http/api.js';
 import { HttpReply } from '../lib/http/responses.js';
-import { FALLBACKS } from '../lib/routes/service.js';
+import { FALLBACKS } from '../lib/routes/fallbacks.js';
 
 // Routed as ANY on every known path; API Gateway prefers the method-specific routes.
 export const handler = api(FALLBACKS.methodNotAllowed, async (req) => {

@@ -14,7 +14,9 @@ export abstract class AppError extends Error {
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    // The class's own name in logs (bundles keep identifiers: esbuild only minifies syntax).
+    // The class's own name in logs. The bundles keep identifiers (esbuild minifies syntax only)
+    // but rename one that clashes with another top-level name: the template test checks that
+    // no error class is renamed.
     this.name = new.target.name;
   }
 }

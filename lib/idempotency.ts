@@ -15,7 +15,8 @@ export const KEY_TTL_HOURS = 24;
  */
 const STALE_CLAIM_SECONDS = 60;
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** 1 to 255 printable ASCII characters without spaces (also the OpenAPI document's pattern). */
+export const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The Idempotency-Key header, validated; undefined when absent. */
 export function parseIdempotencyKey(value: string | undefined): string | undefined {

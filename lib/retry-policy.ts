@@ -1,6 +1,8 @@
 // When the connection layer tries again, how long it waits first, and when it gives up.
-// Plain values in (the error, clock readings, the deadline), a wait or a reason out: no sockets,
-// no timers, no pg. lib/db.ts connects, sleeps and throws; everything it decides comes from here.
+// Plain values in (the error, epoch-ms clock readings, the deadline), a wait or a reason out: no
+// sockets, no timers, no pg. The container's learned state also reads a monotonic clock and
+// Math.random, both injectable (the tests drive them). lib/db.ts connects, sleeps and throws;
+// everything it decides comes from here.
 
 /** SQLSTATE (server errors) or errno code (socket errors) of an error, if any. */
 export function errorCode(err: unknown): string | undefined {

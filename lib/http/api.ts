@@ -11,12 +11,11 @@ import { accountRefusal } from '../auth/active-user.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
-import { cors, securityHeaders } from './headers.js';
+import { cors, securityHeaders, type Csp } from './headers.js';
 import { getLogger, logInvocation } from './log.js';
 import { getMetrics, recordInvocation } from './metrics.js';
 import { parse } from '../validation.js';
 import { pathId } from './path.js';
-import { successStatus, type HandlerSpec } from '../routes/route.js';
 
 // The one middy stack every handler uses: headers -> auth -> body -> validation -> handler ->
 // errors. Everything before the handler is CPU-only: no connection is opened for a bad request.
@@ -34,10 +33,36 @@ export interface ApiRequest<B, Q> {
   event: Event;
   /** For withConnection: the early timeout's signal, the deadline for connect attempts, stats. */
   connection: ConnectionOptions;
-  /** `METHOD /path`, the scope of an Idempotency-Key. */
+  /** `METHOD /path`, the scope of an Idempotency-Key ('' for the fallbacks). */
   route: string;
   /** The route's success status. */
   status: number;
+}
+
+/**
+ * What api() needs of an endpoint: an entry of the route table (lib/routes/), which adds what
+ * the OpenAPI document and serverless.yml need; the 404 and 405 fallbacks have only this.
+ */
+export interface HandlerSpec {
+  /** Require a valid access token. */
+  auth: boolean;
+  /** With `path`, the Idempotency-Key scope: `POST /api/books`. */
+  method?: string;
+  /** An {id} segment must be a UUID (else 404). */
+  path?: string;
+  /** Component name and schema of the JSON body. */
+  body?: [string, z.ZodType];
+  query?: z.ZodType;
+  /** By status; the lowest 2xx is the success status (204 sends no body), 200 without any. */
+  responses?: Record<number, unknown>;
+  /** Content-Security-Policy for an HTML response (the docs page). */
+  csp?: Csp;
+}
+
+/** The success status: the lowest 2xx reply. */
+export function successStatus(spec: HandlerSpec): number {
+  const statuses = Object.keys(spec.responses ?? {}).map(Number).filter((s) => s >= 200 && s < 300);
+  return statuses.length ? Math.min(...statuses) : 200;
 }
 
 type BodyOf<S> = S extends { body: [string, infer T extends z.ZodType] } ? z.output<T> : undefined;
@@ -60,7 +85,7 @@ export function api<S extends HandlerSpec>(
   const config = getConfig();
   const { timeoutEarlyMs } = config.http;
   const status = successStatus(spec);
-  const route = `${spec.method} ${spec.path}`;
+  const route = spec.method && spec.path ? `${spec.method} ${spec.path}` : '';
   const hasId = spec.path?.includes('{id}') ?? false;
 
   const handler = async (event: Event, context: ApiContext, { signal: shared }: { signal: AbortSignal }): Promise<Response> => {

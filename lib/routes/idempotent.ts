@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KEY_TTL_HOURS } from '../idempotency.js';
+import { KEY, KEY_TTL_HOURS } from '../idempotency.js';
 import * as out from '../openapi/responses.js';
 import { unauthenticated, type Reply } from './route.js';
 
@@ -12,7 +12,7 @@ export const idempotencyKey = z.object({
     .string()
     .min(1)
     .max(255)
-    .regex(/^[\x21-\x7e]{1,255}$/)
+    .regex(KEY)
     .optional()
     .meta({
       description:

@@ -16,5 +16,5 @@ import { TRANSACTION_ROUTES } from './transactions.js';
 
 export const ROUTES = { ...ACCOUNT_ROUTES, ...TRANSACTION_ROUTES, ...BOOK_ROUTES, ...SERVICE_ROUTES } satisfies Record<string, Route>;
 
-export { FALLBACKS } from './service.js';
-export { handlerFile, successStatus, type HandlerSpec, type Method, type Reply, type Route } from './route.js';
+export { FALLBACKS } from './fallbacks.js';
+export { handlerFile, type Method, type Reply, type Route } from './route.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Csp } from '../http/headers.js';
+import type { HandlerSpec } from '../http/api.js';
 import * as out from '../openapi/responses.js';
 
 // What a route table entry holds (lib/routes/index.ts), and the replies several routes share.
@@ -15,23 +15,7 @@ export interface Reply {
   headers?: string[];
 }
 
-/** What api() needs of a route (lib/http/api.ts); the fallbacks below have only this. */
-export interface HandlerSpec {
-  /** Require a valid access token. */
-  auth: boolean;
-  /** Without it, `POST /api/x`, the idempotency scope. */
-  method?: Method;
-  /** An {id} segment must be a UUID (else 404). */
-  path?: string;
-  /** Component name and schema of the JSON body. */
-  body?: [string, z.ZodType];
-  query?: z.ZodType;
-  /** The lowest 2xx is the success status (204 sends no body); 200 without. */
-  responses?: Record<number, Reply>;
-  /** Content-Security-Policy for an HTML response (the docs page). */
-  csp?: Csp;
-}
-
+/** An endpoint: what api() needs of it (HandlerSpec), and what the document and serverless.yml need. */
 export interface Route extends HandlerSpec {
   /** Opens a database connection: its 503 and 504 are documented, and it counts in the connection budget. */
   database: boolean;
@@ -49,14 +33,6 @@ export const invalid: Reply = { description: 'Invalid query parameters (the para
 export const invalidBody: Reply = { description: 'Invalid fields, or malformed JSON ({"detail": …})', json: ['BadRequest', out.badRequest] };
 export const unauthenticated: Reply = { description: 'Missing, invalid, expired or wrong-type token', json: ['DetailWithCode', out.detailWithCode], headers: ['WWW-Authenticate'] };
 export const notFound: Reply = { description: 'Not found (also another user\'s object or a malformed id)', json: ['Detail', out.detail] };
-
-
-
-/** The success status: the lowest 2xx reply. */
-export function successStatus(spec: HandlerSpec): number {
-  const statuses = Object.keys(spec.responses ?? {}).map(Number).filter((s) => s >= 200 && s < 300);
-  return statuses.length ? Math.min(...statuses) : 200;
-}
 
 /** functions/<kebab-case of the name>.ts: createTransaction -> create-transaction. */
 export const handlerFile = (name: string): string => `functions/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.ts`;

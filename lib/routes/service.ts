@@ -1,6 +1,6 @@
 import { DOCS_CSP } from '../openapi/docs-page.js';
 import * as out from '../openapi/responses.js';
-import { type HandlerSpec, notFound, ok, type Route } from './route.js';
+import { notFound, ok, type Route } from './route.js';
 
 // Health and documentation: part of the route table (lib/routes/index.ts).
 
@@ -24,9 +24,3 @@ export const SERVICE_ROUTES = {
     responses: { 200: { description: 'A static file', contentType: 'application/octet-stream' }, 404: notFound },
   },
 } satisfies Record<string, Route>;
-
-/** Outside the contract: another method on a known path (405; CORS preflight), any other path (404). */
-export const FALLBACKS = {
-  methodNotAllowed: { auth: false },
-  notFound: { auth: false },
-} satisfies Record<string, HandlerSpec>;

@@ -19,8 +19,10 @@ import {
   proxyPool,
   sumReservations,
 } from '../../scripts/lib/deploy.js';
+import * as errors from '../../lib/errors.js';
 import { RDS_CA_FILE } from '../../scripts/lib/rds-ca.js';
 import { validateTemplate } from '../support/cfn-spec.js';
+import { documentedRoutes } from '../support/api-doc.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { makeTestPki, type TestPki } from '../support/tls.js';
 import { readZip, type ZipEntry } from '../support/zip.js';
@@ -43,6 +45,10 @@ const ZIP_BUDGET_BYTES = 305 * 1024;
  */
 const ZIP_BUDGET_OVERRIDES: Record<string, number> = { getDocsAsset: 1200 * 1024 };
 const NO_DATABASE = NO_DATABASE_FUNCTIONS;
+/** The error classes of lib/errors.ts, by name. */
+const ERROR_CLASSES = Object.entries(errors)
+  .filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error)
+  .map(([name]) => name);
 /** How long one login takes at most on a 512 MB function (scrypt + two round trips), for the throttle arithmetic. */
 const LOGIN_SECONDS = 0.2;
 /** The dev stage's params.corsAllowedOrigins in serverless.yml (comma separated). */
@@ -163,12 +169,7 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
   });
 
   it('covers the API contract in docs/api.md (paths with and without the trailing slash)', () => {
-    const apiDoc = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
-    // A cell reads e.g. `DELETE /api/books/{id}/[?force=true]` or `GET /api/transactions/?page=&…`:
-    // the route is the path before any query string or bracketed optional part, minus the slash.
-    const contract = [...apiDoc.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`\s]*)/gm)].map(
-      ([, method, path]) => `${method} ${path!.replace(/[?[].*$/, '').replace(/\/$/, '')}`,
-    );
+    const contract = documentedRoutes();
     expect(contract.length).toBeGreaterThanOrEqual(12);
     for (const route of contract) expect(route, route).toMatch(/^[A-Z]+ \/api(\/[\w.-]+|\/\{\w+\})+$/);
     const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
@@ -272,6 +273,7 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
 
   it('ships each function as its handler plus the shared lazy aws-sdk.mjs, within the size budget', () => {
     const rows: string[] = [];
+    expect(ERROR_CLASSES).toContain('NotFound');
     for (const [name, entries] of Object.entries(zips)) {
       const handler = (state.service.functions[name].handler as string).replace(/\.handler$/, '.mjs');
       expect(entries.map((e) => e.name).sort(), name).toEqual(['functions/aws-sdk.mjs', handler, RDS_CA_FILE].sort());
@@ -283,6 +285,8 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
       expect(SDK_CODE.test(sdk), name).toBe(true);
       expect(SDK_CODE.test(code), `${name}: SDK code in the handler bundle`).toBe(false);
       expect(/from\s*["']\.\/aws-sdk\.mjs["']/.test(code), `${name}: static import of aws-sdk.mjs`).toBe(false);
+      // An error's name is its class's (new.target.name): a clash renamed by esbuild would log `NotFound2`.
+      for (const error of ERROR_CLASSES) expect(code, `${name}: class ${error} renamed`).not.toMatch(new RegExp(`class ${error}\\d+\\b`));
       const zipped = entries.reduce((n, e) => n + e.compressedSize, 0);
       expect(zipped, name).toBeLessThan(ZIP_BUDGET_OVERRIDES[name] ?? ZIP_BUDGET_BYTES);
       rows.push(`${name.padEnd(22)} ${(zipped / 1024).toFixed(0).padStart(4)} KB zipped (handler ${(

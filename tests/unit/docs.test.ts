@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes/index.js';
+import { documentedRoutes } from '../support/api-doc.js';
 
 // The docs keep up with the code: every variable the functions read has a row in
 // docs/configuration.md, docs/api.md lists exactly the routes served, and no relative link in the
@@ -30,16 +31,6 @@ function envNames(source: string): string[] {
 function documentedVariables(markdown: string): Set<string> {
   const firstCells = [...markdown.matchAll(/^\|([^|\n]*)\|/gm)].map((m) => m[1]!);
   return new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!)));
-}
-
-/**
- * Routes in the endpoint table, e.g. `DELETE /api/books/{id}/[?force=true]` → `DELETE /api/books/{id}`:
- * the path before any query string or bracketed optional part, minus the trailing slash.
- */
-function documentedRoutes(markdown: string): string[] {
-  return [...markdown.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/api\/[^`\s]*)/gm)].map(
-    ([, method, path]) => `${method} ${path!.replace(/[?[].*$/, '').replace(/\/$/, '')}`,
-  );
 }
 
 /** Code (fenced and inline) holds text like `[?force=true]` and `# comments` that are not Markdown. */

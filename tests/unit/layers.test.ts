@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Dependencies point one way: functions -> lib/http, lib/routes, lib/openapi -> the domain (the
+// Dependencies point one way: functions -> lib/routes, lib/openapi -> lib/http -> the domain (the
 // rest of lib/) -> lib/db.ts. The domain knows nothing of requests and responses, so it can be called
 // from a script or a test as it is from a handler.
 
@@ -43,6 +43,10 @@ describe('layers', () => {
 
   it.each(lib.filter((f) => presentation(rel(f))).map(rel))('%s imports no handler', (file) => {
     expect(localImports(join(root, file)).filter(under('functions'))).toEqual([]);
+  });
+
+  it.each(lib.filter((f) => under('lib/http')(rel(f))).map(rel))('%s imports neither lib/routes nor lib/openapi', (file) => {
+    expect(localImports(join(root, file)).filter((p) => under('lib/routes')(p) || under('lib/openapi')(p))).toEqual([]);
   });
 
   it('lib/db.ts imports no domain module (it is the bottom layer)', () => {

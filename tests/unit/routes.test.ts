@@ -2,7 +2,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FALLBACKS, handlerFile, ROUTES, successStatus } from '../../lib/routes/index.js';
+import { successStatus } from '../../lib/http/api.js';
+import { ACCOUNT_ROUTES } from '../../lib/routes/accounts.js';
+import { BOOK_ROUTES } from '../../lib/routes/books.js';
+import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
+import { SERVICE_ROUTES } from '../../lib/routes/service.js';
+import { TRANSACTION_ROUTES } from '../../lib/routes/transactions.js';
 import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
 
 // The route table is the one source of the handlers' options and serverless.yml's functions:
@@ -22,6 +27,11 @@ describe('route table', () => {
       const source = readFileSync(join(root, handlerFile(name)), 'utf8');
       expect(source, name).toMatch(new RegExp(`\\bapi\\(\\w+\\.${name}\\b`));
     }
+  });
+
+  it('names each entry once across the tag files (a repeated name would silently replace one)', () => {
+    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, SERVICE_ROUTES, FALLBACKS];
+    expect(parts.reduce((n, part) => n + Object.keys(part).length, 0)).toBe(new Set(names).size);
   });
 
   it('declares each route once, without a trailing slash', () => {

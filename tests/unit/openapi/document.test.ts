@@ -3,8 +3,9 @@ import { buildDocument } from '../../../lib/openapi/document.js';
 import { EXPORT_MAX_BYTES, EXPORT_MAX_ROWS, toCsv } from '../../../lib/transactions/export.js';
 import { serverlessFunctions } from '../../../scripts/lib/serverless-functions.js';
 
-// The document and serverless.yml's functions (both generated from lib/routes/) describe the
-// same routes, both ways.
+// The document and serverless.yml's functions, both generated from lib/routes/, describe the
+// same routes both ways: this checks the two generators (the packaged template's routes are
+// checked in tests/integration/template.test.ts).
 
 const service = { functions: serverlessFunctions() };
 
