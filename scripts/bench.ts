@@ -317,6 +317,34 @@ function statusesOf(out: autocannon.Result): Record<string, number> {
   return statuses;
 }
 
+type ServerStats = Awaited<ReturnType<typeof offlineWithStats>>['stats'];
+
+/** One measured autocannon run as a row: throughput and latency, and the server's cost per success. */
+function httpResult(
+  row: Pick<Result, 'scenario' | 'via' | 'clients' | 'requests'>,
+  out: autocannon.Result,
+  seconds: number,
+  cpu: { pgMs: number; bouncerMs: number | undefined },
+  stats: ServerStats,
+): Result {
+  const statuses = statusesOf(out);
+  const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
+  return {
+    ...row,
+    mode: 'http',
+    okPerSecond: round(ok / seconds),
+    okPercent: round((100 * ok) / Math.max(1, row.requests)),
+    mean: round(out.latency.mean),
+    p50: out.latency.p50,
+    p99: out.latency.p99,
+    statuses,
+    pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+    bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+    attemptsPerOk: round(stats.attempts / Math.max(1, ok), 2),
+    heldMs: round(stats.heldMs / Math.max(1, stats.logged)),
+  };
+}
+
 async function httpLoad(
   server: Awaited<ReturnType<typeof offlineWithStats>>,
   scenario: string,
@@ -357,26 +385,7 @@ async function httpLoad(
   const done = meter();
   const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
   const cpu = done();
-  const statuses = statusesOf(out);
-  const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
-  const total = out.requests.total + (out.errors ?? 0);
-  return {
-    scenario,
-    via,
-    mode: 'http',
-    clients,
-    requests: total,
-    okPerSecond: round(ok / seconds),
-    okPercent: round((100 * ok) / Math.max(1, total)),
-    mean: round(out.latency.mean),
-    p50: out.latency.p50,
-    p99: out.latency.p99,
-    statuses,
-    pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
-    bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
-    attemptsPerOk: round(server.stats.attempts / Math.max(1, ok), 2),
-    heldMs: round(server.stats.heldMs / Math.max(1, server.stats.logged)),
-  };
+  return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats);
 }
 
 /** One book of `rows` rows and one of 1,000, for one user; INSERT … SELECT generate_series. */
@@ -447,26 +456,10 @@ async function largeBook(
         requests: [{ method: 'GET', path, headers }],
       });
       const cpu = done();
-      const statuses = statusesOf(out);
-      const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
-      results.push({
-        scenario: `${label}: ${op}`,
-        via,
-        mode: 'http',
-        clients: 1,
-        requests: out.requests.total,
-        okPerSecond: round(ok / Math.max(0.001, out.duration)),
-        okPercent: round((100 * ok) / Math.max(1, out.requests.total)),
-        mean: round(out.latency.mean),
-        p50: out.latency.p50,
-        p99: out.latency.p99,
-        statuses,
-        pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
-        bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
-        attemptsPerOk: round(server.stats.attempts / Math.max(1, ok), 2),
-        heldMs: round(server.stats.heldMs / Math.max(1, server.stats.logged)),
-      });
-      log(`${via} ${label} ${op}: p50 ${out.latency.p50} ms, ${JSON.stringify(statuses)}`);
+      const row = { scenario: `${label}: ${op}`, via, clients: 1, requests: out.requests.total };
+      const result = httpResult(row, out, Math.max(0.001, out.duration), cpu, server.stats);
+      results.push(result);
+      log(`${via} ${label} ${op}: p50 ${out.latency.p50} ms, ${JSON.stringify(result.statuses)}`);
     }
   }
   return results;
