@@ -575,6 +575,19 @@ describe('the packaged bundles, run as Lambda would', () => {
     expect(passwords).toHaveLength(1);
   }, 60_000);
 
+  /** A verify request to the packaged verifyToken, its JWT secret in SSM at 127.0.0.1:`port`. */
+  const verifyWithSsmAt = (port: number, bundle: string) =>
+    coldStart('verifyToken', bundle, {
+      DATABASE_URL: 'postgres://u@localhost/cashbook',
+      JWT_SECRET: '',
+      JWT_SECRET_SSM_PARAMETER: '/cashbook/dev/jwt-secret',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
+      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
+      AWS_SESSION_TOKEN: '',
+    }, apiEvent({ method: 'POST', path: '/api/token/verify/', body: { token: 'not.a.token' } }));
+
   it('verifyToken reads the JWT secret from SSM with the bundled client', async () => {
     const targets: string[] = [];
     const port = await listen(
@@ -586,16 +599,7 @@ describe('the packaged bundles, run as Lambda would', () => {
         });
       }),
     );
-    const response = await coldStart('verifyToken', 'verify-token.mjs', {
-      DATABASE_URL: 'postgres://u@localhost/cashbook',
-      JWT_SECRET: '',
-      JWT_SECRET_SSM_PARAMETER: '/cashbook/dev/jwt-secret',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
-      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
-      AWS_SESSION_TOKEN: '',
-    }, apiEvent({ method: 'POST', path: '/api/token/verify/', body: { token: 'not.a.token' } }));
+    const response = await verifyWithSsmAt(port, 'verify-token.mjs');
     // 401, not 500: the secret was fetched, then the token judged.
     expect(response.statusCode).toBe(401);
     expect(targets).toEqual(['AmazonSSM.GetParameter']);
@@ -607,16 +611,7 @@ describe('the packaged bundles, run as Lambda would', () => {
     const port = await new Promise<number>((r) => closed.listen(0, '127.0.0.1', () => r((closed.address() as AddressInfo).port)));
     await new Promise((r) => closed.close(r));
     // A fresh module instance: a new container, with no secret fetched yet.
-    const response = await coldStart('verifyToken', 'verify-token.mjs?ssm-down', {
-      DATABASE_URL: 'postgres://u@localhost/cashbook',
-      JWT_SECRET: '',
-      JWT_SECRET_SSM_PARAMETER: '/cashbook/dev/jwt-secret',
-      AWS_REGION: 'eu-west-1',
-      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEBUNDLETEST01',
-      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyForBundleTestsOnly0123456789',
-      AWS_SESSION_TOKEN: '',
-    }, apiEvent({ method: 'POST', path: '/api/token/verify/', body: { token: 'not.a.token' } }));
+    const response = await verifyWithSsmAt(port, 'verify-token.mjs?ssm-down');
     expect(response.statusCode).toBe(503);
     expect(response.headers['Retry-After']).toBeDefined();
     expect(JSON.parse(response.body)).toMatchObject({ code: 'dependency_unavailable', dependency: 'ssm' });
