@@ -2,33 +2,54 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { FALLBACKS, ROUTES } from '../../lib/routes/index.js';
+import { connectionLimit, proxyPool } from './connection-budget.js';
+import OFFLINE_STAGES from './offline-stages.json' with { type: 'json' };
 
 // The pieces of `npm run deploy`, kept pure (or with injectable effects) so they are tested
 // without AWS: argument parsing, step runner, stage checks (connection budget, RDS Proxy pool,
-// Lambda concurrency quota), placeholder check, migration URL, smoke test and rollback.
+// Lambda concurrency quota), placeholder check, migration URL, rollback target, smoke test and
+// rollback.
+
+export { connectionLimit, OFFLINE_STAGES, proxyPool };
 
 export interface DeployArgs {
   stage: string;
   region: string;
+  /** Every local check, the packaging and the package checks; no AWS call, no database. */
+  dryRun: boolean;
+  /** The whole vitest suite (PostgreSQL, PgBouncer, Django) instead of the offline checks. */
+  fullTests: boolean;
+  /** Under CI, accept a region's RDS CA bundle that has no pin yet (trust on first use). */
+  trustNewCa: boolean;
 }
 
 export class DeployError extends Error {
   override readonly name = 'DeployError';
 }
 
+const USAGE = 'usage: npm run deploy -- --stage <stage> [--region <region>] [--dry-run] [--full-tests] [--trust-new-ca]';
+
 export function parseDeployArgs(argv: string[]): DeployArgs {
   const args: Partial<DeployArgs> = {};
+  const flags = { dryRun: false, fullTests: false, trustNewCa: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     if (flag === '--stage' || flag === '-s') args.stage = value();
     else if (flag === '--region' || flag === '-r') args.region = value();
-    else throw new DeployError(`unknown argument ${flag} (usage: npm run deploy -- --stage <stage> [--region <region>])`);
+    else if (flag === '--dry-run' && inline === undefined) flags.dryRun = true;
+    else if (flag === '--full-tests' && inline === undefined) flags.fullTests = true;
+    else if (flag === '--trust-new-ca' && inline === undefined) flags.trustNewCa = true;
+    else throw new DeployError(`unknown argument ${argv[i]} (${USAGE})`);
   }
-  if (!args.stage) throw new DeployError('--stage is required (usage: npm run deploy -- --stage <stage> [--region <region>])');
+  if (!args.stage) throw new DeployError(`--stage is required (${USAGE})`);
   if (!/^[a-zA-Z0-9-]+$/.test(args.stage)) throw new DeployError(`invalid stage name "${args.stage}"`);
-  if (['local', 'test'].includes(args.stage)) throw new DeployError(`stage "${args.stage}" is for serverless-offline only`);
-  return { stage: args.stage, region: args.region ?? 'eu-west-1' };
+  // One list with serverless.yml's own refusal (scripts/lib/offline-stages.json): these stages'
+  // params turn TLS off, use password auth and put the shell's JWT_SECRET in the environment.
+  if ((OFFLINE_STAGES as string[]).includes(args.stage)) {
+    throw new DeployError(`stage "${args.stage}" is for serverless-offline only (offline stages: ${OFFLINE_STAGES.join(', ')})`);
+  }
+  return { stage: args.stage, region: args.region ?? 'eu-west-1', ...flags };
 }
 
 export interface Step {
@@ -56,9 +77,16 @@ export async function runSteps(steps: Step[], log: (line: string) => void): Prom
 }
 
 /** Runs a command with inherited output; rejects with its exit code. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; capture?: boolean } = {}): Promise<string> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; capture?: boolean; /** Drop the command's stderr. */ quiet?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', options.capture ? 'pipe' : 'inherit', 'inherit'] });
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: ['ignore', options.capture ? 'pipe' : 'inherit', options.quiet ? 'ignore' : 'inherit'],
+    });
     let out = '';
     child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
@@ -97,28 +125,11 @@ const LAMBDA_MIN_UNRESERVED = 100;
 
 /** The stage params these checks read (serverless.yml, `params.<stage>`). */
 export interface StageParams {
+  /** serverless.yml's planning value; the deploy replaces it with the server's max_connections. */
   dbMaxConnections: number;
   dbAdminHeadroom: number;
   useRdsProxy: string;
-  proxyMaxConnectionsPercent: number;
-  proxyMaxIdleConnectionsPercent: number;
   reservedConcurrency: Record<string, number>;
-}
-
-/** The application role's CONNECTION LIMIT: the server's slots minus those kept for admins. */
-export const connectionLimit = (p: Pick<StageParams, 'dbMaxConnections' | 'dbAdminHeadroom'>) =>
-  Number(p.dbMaxConnections) - Number(p.dbAdminHeadroom);
-
-/**
- * RDS Proxy's pool for a role limited to `limit` connections on a server with `maxConnections`:
- * the proxy opens up to MaxConnectionsPercent of max_connections, and every one of them logs in
- * as the application role, so the share is rounded down to fit the role's CONNECTION LIMIT
- * (90% of 80 = 72 would exceed a limit of 70, and the database would refuse the rest). Idle
- * connections kept: half of that, never more than the pool.
- */
-export function proxyPool(maxConnections: number, limit: number): { maxConnectionsPercent: number; maxIdleConnectionsPercent: number } {
-  const max = Math.max(1, Math.min(100, Math.floor((100 * limit) / maxConnections)));
-  return { maxConnectionsPercent: max, maxIdleConnectionsPercent: Math.floor(max / 2) };
 }
 
 export interface Reservations {
@@ -142,13 +153,14 @@ export function sumReservations(reserved: Record<string, number>): Reservations 
 /**
  * What would make the stage's params unsafe to deploy, one sentence each: reservations of the
  * functions that connect beyond the role's connection limit, reservations naming no function,
- * a stage with reservations that leaves a connecting function without one, a proxy pool that does
- * not fit the role.
+ * a stage with reservations that leaves a connecting function without one, and, in RDS Proxy
+ * mode only, a role too small for the proxy's smallest pool. `params.dbMaxConnections` is the
+ * server's max_connections once the deploy has read it (databaseBudget), the planning value before.
  */
 export function checkStageParams(stage: string, params: StageParams, functions: string[]): string[] {
   const problems: string[] = [];
   const limit = connectionLimit(params);
-  if (!(limit >= 1)) problems.push(`params.${stage}: dbMaxConnections must exceed dbAdminHeadroom`);
+  if (!(limit >= 1)) problems.push(`params.${stage}: max_connections (${params.dbMaxConnections}) must exceed dbAdminHeadroom (${params.dbAdminHeadroom})`);
   const reserved = params.reservedConcurrency ?? {};
   for (const fn of Object.keys(reserved)) {
     if (!functions.includes(fn)) problems.push(`params.${stage}.reservedConcurrency.${fn} names no function`);
@@ -161,20 +173,53 @@ export function checkStageParams(stage: string, params: StageParams, functions: 
     const missing = functions.filter((fn) => !NO_DATABASE_FUNCTIONS.includes(fn) && !(fn in reserved));
     if (missing.length) problems.push(`params.${stage}.reservedConcurrency has no entry for ${missing.join(', ')}, which connect`);
   }
-  const pool = proxyPool(Number(params.dbMaxConnections), limit);
-  if (params.useRdsProxy === 'true' && Math.ceil((Number(params.dbMaxConnections) * pool.maxConnectionsPercent) / 100) > limit) {
-    problems.push(`params.${stage}: a role limit of ${limit} is below 1% of ${params.dbMaxConnections} connections, the smallest pool RDS Proxy takes`);
-  }
-  if (
-    Number(params.proxyMaxConnectionsPercent) !== pool.maxConnectionsPercent ||
-    Number(params.proxyMaxIdleConnectionsPercent) !== pool.maxIdleConnectionsPercent
-  ) {
-    problems.push(
-      `params.${stage}: set proxyMaxConnectionsPercent: ${pool.maxConnectionsPercent} and proxyMaxIdleConnectionsPercent: ${pool.maxIdleConnectionsPercent} ` +
-        `(the proxy's pool must fit the role's ${limit} of ${params.dbMaxConnections} connections)`,
-    );
+  if (params.useRdsProxy === 'true') {
+    const pool = proxyPool(Number(params.dbMaxConnections), limit);
+    if (Math.ceil((Number(params.dbMaxConnections) * pool.maxConnectionsPercent) / 100) > limit) {
+      problems.push(`params.${stage}: a role limit of ${limit} is below 1% of ${params.dbMaxConnections} connections, the smallest pool RDS Proxy takes`);
+    }
   }
   return problems;
+}
+
+export interface DatabaseBudget {
+  /** The server's max_connections: passed to serverless as `--param=dbMaxConnections=<n>`. */
+  maxConnections: number;
+  /** The application role's CONNECTION LIMIT. */
+  connectionLimit: number;
+  /** RDS Proxy's pool (serverless.yml derives the same from the param); only in proxy mode. */
+  proxyPool?: { maxConnectionsPercent: number; maxIdleConnectionsPercent: number };
+  /** One line for the deploy's output. */
+  summary: string;
+}
+
+/**
+ * Everything that depends on the server's max_connections, derived from it: the role's limit,
+ * the proxy's pool (proxy mode only), and the stage checks run again on the real number, so
+ * the reservations must fit the limit the role will actually get. Throws with every problem.
+ */
+export function databaseBudget(stage: string, params: StageParams, functions: string[], maxConnections: number): DatabaseBudget {
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new DeployError(`the database answered SHOW max_connections with ${maxConnections}`);
+  }
+  const onServer = { ...params, dbMaxConnections: maxConnections };
+  const problems = checkStageParams(stage, onServer, functions);
+  if (problems.length) throw new DeployError(`with the server's max_connections of ${maxConnections}: ${problems.join('; ')}`);
+  const limit = connectionLimit(onServer);
+  const proxy = params.useRdsProxy === 'true';
+  const pool = proxy ? proxyPool(maxConnections, limit) : undefined;
+  const planned = Number(params.dbMaxConnections) === maxConnections ? '' : ` (serverless.yml plans ${params.dbMaxConnections})`;
+  return {
+    maxConnections,
+    connectionLimit: limit,
+    ...(pool ? { proxyPool: pool } : {}),
+    summary:
+      `max_connections ${maxConnections}${planned}: role CONNECTION LIMIT ${limit} (${maxConnections} - headroom ${params.dbAdminHeadroom}), ` +
+      `connecting functions reserve ${sumReservations(params.reservedConcurrency ?? {}).database}; ` +
+      (pool
+        ? `RDS Proxy pool MaxConnectionsPercent ${pool.maxConnectionsPercent}, MaxIdleConnectionsPercent ${pool.maxIdleConnectionsPercent}`
+        : 'direct connections (no RDS Proxy)'),
+  };
 }
 
 /** What `npm run deploy` asks Lambda (GetAccountSettings, GetFunctionConcurrency); injected in tests. */
@@ -216,6 +261,88 @@ export async function checkConcurrencyQuota(
 /** Deployment timestamps from `serverless deploy list`, oldest first. */
 export function deploymentTimestamps(listOutput: string): string[] {
   return [...listOutput.matchAll(/^Timestamp: (\d+)\s*$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * The deployment a failed smoke test rolls back to, read before anything changes. Only "the stack
+ * does not exist" (CloudFormation's answer when the deployment bucket is looked up) makes this a
+ * first deploy with nothing to roll back to; any other failure (credentials, permissions, the
+ * network, a stack left broken by a failed first deploy) stops the deploy, because going on would
+ * leave a failed smoke test without its rollback. A stack with no stored deployment stops it too.
+ */
+export async function findRollbackTarget(
+  list: () => Promise<string>,
+  stackName: string,
+): Promise<{ firstDeploy: true } | { firstDeploy: false; timestamp: string }> {
+  let listed: string;
+  try {
+    listed = await list();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const escaped = stackName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (new RegExp(`Stack (with id )?'?${escaped}'? does not exist`).test(message)) return { firstDeploy: true };
+    throw new DeployError(
+      `cannot tell which deployment a failed smoke test would roll back to, so nothing was changed: ${message}`,
+    );
+  }
+  const timestamp = deploymentTimestamps(listed).at(-1);
+  if (!timestamp) {
+    throw new DeployError(
+      `stack ${stackName} exists but \`serverless deploy list\` shows no stored deployment to roll back to, so nothing was changed: ` +
+        `if it is what a failed first deploy left, remove it (npx serverless remove) and deploy again (docs/deploy.md, "Rollback")`,
+    );
+  }
+  return { firstDeploy: false, timestamp };
+}
+
+/**
+ * What to do with a region's RDS CA bundle that has no pin in certs/rds-ca-pins.json. Under CI a
+ * new CA is never trusted on first use (the pin written there is thrown away with the workspace,
+ * so every CI deploy would trust whatever it fetched) unless the deployer says --trust-new-ca;
+ * elsewhere the deploy goes on and writes the pin once it has succeeded, for the deployer to
+ * review and commit. A pinned bundle needs nothing.
+ */
+export function newCaPinPolicy(options: { pin: 'matched' | 'new'; region: string; ci: boolean; trustNewCa: boolean }): 'none' | 'record' {
+  if (options.pin === 'matched') return 'none';
+  if (options.ci && !options.trustNewCa) {
+    throw new DeployError(
+      `no pin for ${options.region} in certs/rds-ca-pins.json, and under CI a CA bundle is not trusted on first use: ` +
+        `deploy once from a workstation and commit the pin it writes, or pass --trust-new-ca and commit the pin the deploy prints (docs/deploy.md, "RDS CA pins")`,
+    );
+  }
+  return 'record';
+}
+
+/** Whether an environment variable such as CI is set the way CI systems set it. */
+export const isTruthyEnv = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? '');
+
+/**
+ * What the deploy's output says about the code it ships: the commit, and loudly whether the tree
+ * has changes no commit (so no CI run) holds. `git` runs a git command and returns its output.
+ */
+export async function describeSource(git: (args: string[]) => Promise<string>): Promise<{ commit: string; dirty: string[]; lines: string[] }> {
+  let commit: string;
+  try {
+    commit = (await git(['rev-parse', 'HEAD'])).trim();
+  } catch {
+    return {
+      commit: 'unknown',
+      dirty: [],
+      lines: ['[deploy] WARNING: not a git checkout: no commit names this code, and no CI run of the full suite (npm test) has seen it'],
+    };
+  }
+  const dirty = (await git(['status', '--porcelain', '--untracked-files=normal']))
+    .split('\n')
+    .filter((line) => line.trim());
+  const lines = [`[deploy] commit ${commit}: the full suite (npm test: PostgreSQL, PgBouncer, Django) is CI's run of this commit; this deploy runs the checks that need no service`];
+  if (dirty.length) {
+    lines.push(
+      `[deploy] WARNING: THE WORKING TREE HAS ${dirty.length} UNCOMMITTED CHANGE(S): this deploys code that no commit holds and no CI run has tested:`,
+      ...dirty.slice(0, 20).map((l) => `[deploy]   ${l}`),
+      ...(dirty.length > 20 ? [`[deploy]   ... and ${dirty.length - 20} more`] : []),
+    );
+  }
+  return { commit, dirty, lines };
 }
 
 /** The API's base URL from `serverless info --verbose` (its stack outputs). */

@@ -94,3 +94,19 @@ export async function prepareRdsCa(options: {
   }
   return { pem, sha256: hash, certificates, pin: pinned ? 'matched' : 'new', source };
 }
+
+/**
+ * What `npm run deploy -- --dry-run` packages in the bundle's place when no RDS_CA_BUNDLE is
+ * given: it fetches nothing, so the zip check still runs on a file that says what it is. Never
+ * deployed: the dry run packages into a temporary directory and puts the previous file back.
+ */
+export const DRY_RUN_STAND_IN_CA =
+  '# STAND-IN written by `npm run deploy -- --dry-run`: NOT a certificate. A real deploy replaces it with\n' +
+  "# the region's RDS CA bundle (fetched from AWS's trust store, or RDS_CA_BUNDLE) before packaging.\n";
+
+/** certs/rds-ca-pins.json with `region` pinned to `hash`, regions in order (a stable diff to commit). */
+export function pinsWith(pins: Record<string, string>, region: string, hash: string): string {
+  const next = { ...pins, [region]: hash };
+  const sorted = Object.fromEntries(Object.keys(next).sort().map((k) => [k, next[k]]));
+  return `${JSON.stringify(sorted, null, 2)}\n`;
+}

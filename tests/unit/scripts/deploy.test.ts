@@ -1,17 +1,25 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkConcurrencyQuota,
   checkStageParams,
+  databaseBudget,
   DeployError,
   deploymentTimestamps,
+  describeSource,
   findPlaceholders,
+  findRollbackTarget,
   httpApiUrl,
+  isTruthyEnv,
   migrationUrl,
+  newCaPinPolicy,
+  OFFLINE_STAGES,
   parseDeployArgs,
   proxyPool,
   runSteps,
@@ -21,20 +29,38 @@ import {
   type LambdaQuota,
   type StageParams,
 } from '../../../scripts/lib/deploy.js';
-import { inspectRdsCaBundle, prepareRdsCa, rdsCaUrl, sha256 } from '../../../scripts/lib/rds-ca.js';
+import { inspectRdsCaBundle, pinsWith, prepareRdsCa, rdsCaUrl, sha256 } from '../../../scripts/lib/rds-ca.js';
 
 // `npm run deploy` without AWS: its pieces, with the effects faked.
 
 describe('parseDeployArgs', () => {
   it('reads --stage and --region, defaulting the region to eu-west-1', () => {
-    expect(parseDeployArgs(['--stage', 'prod'])).toEqual({ stage: 'prod', region: 'eu-west-1' });
-    expect(parseDeployArgs(['--stage=dev', '--region=us-east-1'])).toEqual({ stage: 'dev', region: 'us-east-1' });
+    expect(parseDeployArgs(['--stage', 'prod'])).toEqual({ stage: 'prod', region: 'eu-west-1', dryRun: false, fullTests: false, trustNewCa: false });
+    expect(parseDeployArgs(['--stage=dev', '--region=us-east-1'])).toMatchObject({ stage: 'dev', region: 'us-east-1' });
   });
 
-  it('requires a stage and refuses the offline-only stages', () => {
+  it('reads --dry-run, --full-tests and --trust-new-ca, which take no value', () => {
+    expect(parseDeployArgs(['--stage', 'dev', '--dry-run', '--full-tests', '--trust-new-ca'])).toMatchObject({ dryRun: true, fullTests: true, trustNewCa: true });
+    expect(() => parseDeployArgs(['--stage', 'dev', '--dry-run=false'])).toThrow('unknown argument --dry-run=false');
+  });
+
+  it('requires a stage and refuses unknown arguments', () => {
     expect(() => parseDeployArgs([])).toThrow('--stage is required');
-    expect(() => parseDeployArgs(['--stage', 'local'])).toThrow('serverless-offline only');
     expect(() => parseDeployArgs(['--stage', 'prod', '--force'])).toThrow('unknown argument --force');
+  });
+
+  it('refuses every offline stage by name, bench included (TLS off, password auth, the shell’s JWT secret)', () => {
+    expect(OFFLINE_STAGES).toEqual(['local', 'test', 'bench']);
+    for (const stage of ['local', 'test', 'bench']) {
+      expect(() => parseDeployArgs(['--stage', stage]), stage).toThrow(`stage "${stage}" is for serverless-offline only`);
+      expect(() => parseDeployArgs(['--stage', stage, '--dry-run']), stage).toThrow('serverless-offline only');
+    }
+  });
+
+  it('names exactly the stages whose params in serverless.yml are the offline ones (TLS off)', () => {
+    const { params } = parseYaml(readFileSync(join(import.meta.dirname, '../../../serverless.yml'), 'utf8'));
+    const offline = Object.keys(params).filter((stage) => String(params[stage].dbSsl).includes("'disable'"));
+    expect(offline.sort()).toEqual([...OFFLINE_STAGES].sort());
   });
 });
 
@@ -87,8 +113,6 @@ const stageParams = (over: Partial<StageParams> = {}): StageParams => ({
   dbMaxConnections: 80,
   dbAdminHeadroom: 10,
   useRdsProxy: 'false',
-  proxyMaxConnectionsPercent: 87,
-  proxyMaxIdleConnectionsPercent: 43,
   reservedConcurrency: { register: 2, obtainToken: 10, getMe: 2, listTransactions: 10, verifyToken: 10, notFound: 2 },
   ...over,
 });
@@ -133,15 +157,58 @@ describe('checkStageParams', () => {
   });
 
   it('refuses RDS Proxy for a role smaller than 1% of the server', () => {
-    const tiny = stageParams({ dbMaxConnections: 400, dbAdminHeadroom: 397, useRdsProxy: 'true', proxyMaxConnectionsPercent: 1, proxyMaxIdleConnectionsPercent: 0 });
+    const tiny = stageParams({ dbMaxConnections: 400, dbAdminHeadroom: 397, useRdsProxy: 'true' });
     expect(checkStageParams('prod', { ...tiny, reservedConcurrency: {} }, FUNCTIONS)).toEqual([
       'params.prod: a role limit of 3 is below 1% of 400 connections, the smallest pool RDS Proxy takes',
     ]);
+    // The same role without the proxy is fine: direct mode asks nothing of the proxy.
+    expect(checkStageParams('prod', { ...tiny, useRdsProxy: 'false', reservedConcurrency: {} }, FUNCTIONS)).toEqual([]);
+  });
+});
+
+describe('databaseBudget: everything that depends on the server’s max_connections', () => {
+  it('derives the role’s limit from SHOW max_connections, not from serverless.yml’s planned value, and asks no proxy setting in direct mode', () => {
+    // serverless.yml plans 80; the instance says 87 (RDS derives it from the instance's memory).
+    const budget = databaseBudget('prod', stageParams(), FUNCTIONS, 87);
+    expect(budget).toMatchObject({ maxConnections: 87, connectionLimit: 77 });
+    expect(budget.proxyPool).toBeUndefined();
+    expect(budget.summary).toBe(
+      'max_connections 87 (serverless.yml plans 80): role CONNECTION LIMIT 77 (87 - headroom 10), connecting functions reserve 24; direct connections (no RDS Proxy)',
+    );
   });
 
-  it('refuses a proxy pool that does not fit the role, naming the right values', () => {
-    const problems = checkStageParams('prod', stageParams({ proxyMaxConnectionsPercent: 90, proxyMaxIdleConnectionsPercent: 50 }), FUNCTIONS);
-    expect(problems).toEqual([expect.stringContaining('set proxyMaxConnectionsPercent: 87 and proxyMaxIdleConnectionsPercent: 43')]);
+  it('derives the RDS Proxy pool in proxy mode, fitting the role', () => {
+    const budget = databaseBudget('prod', stageParams({ useRdsProxy: 'true' }), FUNCTIONS, 87);
+    expect(budget.proxyPool).toEqual(proxyPool(87, 77));
+    expect(Math.ceil((87 * budget.proxyPool!.maxConnectionsPercent) / 100)).toBeLessThanOrEqual(77);
+    expect(databaseBudget('prod', stageParams({ useRdsProxy: 'true' }), FUNCTIONS, 80).summary).toContain(
+      'max_connections 80: role CONNECTION LIMIT 70 (80 - headroom 10), connecting functions reserve 24; RDS Proxy pool MaxConnectionsPercent 87, MaxIdleConnectionsPercent 43',
+    );
+  });
+
+  it('refuses reservations that do not fit the limit the server actually gives, whatever serverless.yml planned', () => {
+    // 24 reserved by the connecting functions: fits 80 - 10, not 30 - 10.
+    const err = (() => {
+      try {
+        databaseBudget('prod', stageParams(), FUNCTIONS, 30);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(DeployError);
+    expect(err!.message).toBe(
+      "with the server's max_connections of 30: params.prod.reservedConcurrency gives the functions that connect 24, above the role's connection limit of 20",
+    );
+    expect(() => databaseBudget('prod', stageParams(), FUNCTIONS, 10)).toThrow('max_connections (10) must exceed dbAdminHeadroom (10)');
+    expect(() => databaseBudget('prod', stageParams(), FUNCTIONS, Number.NaN)).toThrow('SHOW max_connections with NaN');
+  });
+
+  it('reaches the template: serverless.yml’s proxy pool follows the dbMaxConnections the deploy passes (scripts/proxy-pool.cjs)', async () => {
+    const resolver = createRequire(import.meta.url)('../../../scripts/proxy-pool.cjs');
+    const params: Record<string, string | number> = { dbMaxConnections: '87', dbAdminHeadroom: 10 };
+    const resolveVariable = async (address: string) => params[address.replace(/^param:/, '')];
+    expect(await resolver.maxConnectionsPercent({ resolveVariable })).toBe(proxyPool(87, 77).maxConnectionsPercent);
+    expect(await resolver.maxIdleConnectionsPercent({ resolveVariable })).toBe(proxyPool(87, 77).maxIdleConnectionsPercent);
   });
 });
 
@@ -212,6 +279,107 @@ describe('deploymentTimestamps', () => {
     ].join('\n');
     expect(deploymentTimestamps(out)).toEqual(['1761991200000', '1762077600000']);
     expect(deploymentTimestamps('No deployments found')).toEqual([]);
+  });
+});
+
+describe('findRollbackTarget: a failed smoke test never goes without its rollback', () => {
+  const failing = (message: string) => async () => {
+    throw new DeployError(`serverless deploy list exited with 1:\n${message}`);
+  };
+
+  it('takes the latest stored deployment', async () => {
+    const list = async () => 'Timestamp: 1761991200000\nFiles:\nTimestamp: 1762077600000\nFiles:\n';
+    await expect(findRollbackTarget(list, 'cashbook-api-prod')).resolves.toEqual({ firstDeploy: false, timestamp: '1762077600000' });
+  });
+
+  it('calls it a first deploy only when CloudFormation says the stack does not exist', async () => {
+    await expect(
+      findRollbackTarget(failing("Error:\nStack 'cashbook-api-prod' does not exist"), 'cashbook-api-prod'),
+    ).resolves.toEqual({ firstDeploy: true });
+    await expect(findRollbackTarget(failing('ValidationError: Stack with id cashbook-api-prod does not exist'), 'cashbook-api-prod')).resolves.toEqual({
+      firstDeploy: true,
+    });
+  });
+
+  it('stops the deploy, before anything changes, on any other failure (credentials, permissions, network, another stack)', async () => {
+    for (const message of [
+      'AWS provider credentials not found.',
+      'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudformation:DescribeStackResource',
+      'getaddrinfo ENOTFOUND cloudformation.eu-west-1.amazonaws.com',
+      "Stack 'cashbook-api-dev' does not exist",
+      'Resource ServerlessDeploymentBucket does not exist for stack cashbook-api-prod',
+    ]) {
+      const err = await findRollbackTarget(failing(message), 'cashbook-api-prod').catch((e) => e);
+      expect(err, message).toBeInstanceOf(DeployError);
+      expect(err.message, message).toContain('cannot tell which deployment a failed smoke test would roll back to, so nothing was changed');
+      expect(err.message, message).toContain(message);
+    }
+  });
+
+  it('stops when the stack exists but holds no deployment to roll back to', async () => {
+    const list = async () => "No deployments found, if that's unexpected ensure that stage and region are correct";
+    await expect(findRollbackTarget(list, 'cashbook-api-prod')).rejects.toThrow('shows no stored deployment to roll back to, so nothing was changed');
+  });
+});
+
+describe('RDS CA pins', () => {
+  it('needs nothing for a pinned bundle, anywhere', () => {
+    expect(newCaPinPolicy({ pin: 'matched', region: 'eu-west-1', ci: true, trustNewCa: false })).toBe('none');
+  });
+
+  it('records a new region’s pin after the deploy succeeds on a workstation', () => {
+    expect(newCaPinPolicy({ pin: 'new', region: 'eu-west-1', ci: false, trustNewCa: false })).toBe('record');
+  });
+
+  it('refuses a region without a pin under CI unless --trust-new-ca', () => {
+    expect(() => newCaPinPolicy({ pin: 'new', region: 'eu-west-1', ci: true, trustNewCa: false })).toThrow(
+      'no pin for eu-west-1 in certs/rds-ca-pins.json, and under CI a CA bundle is not trusted on first use',
+    );
+    expect(newCaPinPolicy({ pin: 'new', region: 'eu-west-1', ci: true, trustNewCa: true })).toBe('record');
+    expect([isTruthyEnv('true'), isTruthyEnv('1'), isTruthyEnv('TRUE'), isTruthyEnv(undefined), isTruthyEnv('false'), isTruthyEnv('')]).toEqual([
+      true, true, true, false, false, false,
+    ]);
+  });
+
+  it('writes the pins file with regions in order, so the commit is a one-line diff', () => {
+    expect(pinsWith({ 'us-east-1': 'b'.repeat(64) }, 'eu-west-1', 'a'.repeat(64))).toBe(
+      `{\n  "eu-west-1": "${'a'.repeat(64)}",\n  "us-east-1": "${'b'.repeat(64)}"\n}\n`,
+    );
+  });
+
+  it('starts with a pins file that parses (empty until a first deploy of a region is committed)', () => {
+    const pins = JSON.parse(readFileSync(join(import.meta.dirname, '../../../certs/rds-ca-pins.json'), 'utf8'));
+    for (const [region, hash] of Object.entries(pins)) expect(`${region} ${hash}`).toMatch(/^[a-z]{2}(-[a-z]+)+-\d [0-9a-f]{64}$/);
+  });
+});
+
+describe('describeSource: which commit’s CI run the deploy relies on', () => {
+  const git = (answers: Record<string, string | Error>) => async (args: string[]) => {
+    const answer = answers[args[0]!];
+    if (answer instanceof Error) throw answer;
+    return answer ?? '';
+  };
+
+  it('names the commit of a clean tree', async () => {
+    const source = await describeSource(git({ 'rev-parse': 'abc123\n', status: '' }));
+    expect(source).toMatchObject({ commit: 'abc123', dirty: [] });
+    expect(source.lines).toEqual([expect.stringMatching(/^\[deploy\] commit abc123: the full suite \(npm test.*\) is CI's run of this commit/)]);
+  });
+
+  it('says loudly that a dirty tree deploys code no CI run has seen, listing the changes', async () => {
+    const source = await describeSource(git({ 'rev-parse': 'abc123', status: ' M lib/money.ts\n?? scratch.sql\n' }));
+    expect(source.dirty).toEqual([' M lib/money.ts', '?? scratch.sql']);
+    expect(source.lines.slice(1)).toEqual([
+      '[deploy] WARNING: THE WORKING TREE HAS 2 UNCOMMITTED CHANGE(S): this deploys code that no commit holds and no CI run has tested:',
+      '[deploy]    M lib/money.ts',
+      '[deploy]   ?? scratch.sql',
+    ]);
+  });
+
+  it('warns outside a git checkout', async () => {
+    const source = await describeSource(git({ 'rev-parse': new Error('not a git repository') }));
+    expect(source.commit).toBe('unknown');
+    expect(source.lines[0]).toContain('WARNING: not a git checkout');
   });
 });
 
@@ -405,30 +573,6 @@ describe('smokeTestOrRollBack', () => {
     let rolledBack = false;
     await smokeTestOrRollBack({ smoke: async () => {}, previous: '1', rollback: async () => void (rolledBack = true), log: () => {} });
     expect(rolledBack).toBe(false);
-  });
-});
-
-describe('migrations, for the rollback', () => {
-  // A failed smoke test puts the previous code back on the new schema, so a release's migrations
-  // only expand (new tables, new columns that old code may leave out, new indexes); dropping,
-  // renaming, retyping or tightening a column happens a release after the code stops needing it,
-  // in a migration that says so with a `-- contract:` comment.
-  const CONTRACT = /\b(DROP\s+(TABLE|COLUMN|VIEW|FUNCTION|TYPE)|RENAME\b|ALTER\s+COLUMN\s+\w+\s+(SET\s+DATA\s+)?TYPE|SET\s+NOT\s+NULL)/i;
-  /** Written before the first deploy: no release ever ran on the schema before them. */
-  const BEFORE_FIRST_DEPLOY = ['1764000001000_books.sql'];
-  const dir = join(import.meta.dirname, '../../../lib/migrations');
-
-  it('only expand, unless a migration says why the previous release does not need what it removes', async () => {
-    const { readdirSync } = await import('node:fs');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql'))) {
-      const up = readFileSync(join(dir, file), 'utf8').split(/^-- Down Migration/m)[0]!;
-      const statements = up.split('\n').filter((line) => !line.trim().startsWith('--') && CONTRACT.test(line));
-      if (statements.length && !BEFORE_FIRST_DEPLOY.includes(file)) {
-        expect(up, `${file} contracts the schema: ${statements.join(' | ')}`).toMatch(/^-- contract: .+/m);
-      }
-    }
-    expect(CONTRACT.test('ALTER TABLE transactions DROP COLUMN note;')).toBe(true);
-    expect(CONTRACT.test('ALTER TABLE users ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT now();')).toBe(false);
   });
 });
 
