@@ -31,15 +31,22 @@ export function makeTestPki(dir: string, hosts: string[]): TestPki {
     '-days', '2', '-out', 'server.pem', '-extfile', 'server.ext']);
   // PostgreSQL refuses a key others can read; as root the server runs as `postgres`, which must own it.
   chmodSync(join(dir, 'server.key'), 0o600);
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-    chownSync(join(dir, 'server.key'), uid, gid);
-  }
+  // No such user means no PostgreSQL to hand it to (the deploy's offline checks, run as root on a bastion).
+  const postgres = process.getuid?.() === 0 ? postgresIds() : undefined;
+  if (postgres) chownSync(join(dir, 'server.key'), postgres.uid, postgres.gid);
   return {
     caFile: join(dir, 'test-ca.pem'),
     otherCaFile: join(dir, 'other-ca.pem'),
     certFile: join(dir, 'server.pem'),
     keyFile: join(dir, 'server.key'),
   };
+}
+
+function postgresIds(): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined;
+  }
 }
