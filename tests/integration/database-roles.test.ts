@@ -50,7 +50,9 @@ async function systemPg15(): Promise<string | undefined> {
 }
 
 const pg15 = await systemPg15();
-const servers: Array<[string, () => string]> = [['PostgreSQL 18 (embedded)', () => inject('adminUrl')]];
+/** The suite's own server: the embedded PostgreSQL 18, or TEST_DATABASE_URL's. */
+const suiteMajor = Math.floor(Number((await query<{ v: string }>(inject('adminUrl'), "SELECT current_setting('server_version_num') AS v"))[0]!.v) / 10000);
+const servers: Array<[string, () => string]> = [[`PostgreSQL ${suiteMajor} (the test suite's server)`, () => inject('adminUrl')]];
 if (pg15) servers.unshift(['PostgreSQL 15 (system server)', () => pg15]);
 
 describe.each(servers)('npm run bootstrap-db on %s', (_name, superUrl) => {
@@ -70,7 +72,7 @@ describe.each(servers)('npm run bootstrap-db on %s', (_name, superUrl) => {
 
   afterAll(async () => {
     const url = superUrl();
-    await query(url, `DROP DATABASE IF EXISTS ${names.database} WITH (FORCE)`);
+    for (const db of [names.database, `${names.database}_old`]) await query(url, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     for (const role of [names.app, names.owner, names.master]) await query(url, `DROP ROLE IF EXISTS ${role}`);
     if (createdRdsIam) await query(url, 'DROP ROLE IF EXISTS rds_iam').catch(() => undefined);
   });
@@ -169,6 +171,22 @@ describe.each(servers)('npm run bootstrap-db on %s', (_name, superUrl) => {
     ]);
     expect(await query(ownerUrl, 'SELECT current_user AS u')).toEqual([{ u: names.owner }]);
     expect((await bootstrapDatabase(masterUrl, options())).changes).toEqual([]);
+  });
+
+  it('hands a database the master created (as older docs said) to the owner, keeping no membership of its own', async () => {
+    const url = superUrl();
+    const version = Number((await query<{ v: string }>(url, "SELECT current_setting('server_version_num') AS v"))[0]!.v);
+    const masterGrants = () =>
+      query(url, `SELECT m.admin_option AS admin FROM pg_auth_members m WHERE m.member = $1::regrole AND m.roleid = $2::regrole`, [names.master, names.owner]);
+    const before = await masterGrants();
+    await query(masterUrl, `CREATE DATABASE ${names.database}_old`);
+    const result = await bootstrapDatabase(withUser(url, names.master, passwords.master, `${names.database}_old`), { ...options(), database: `${names.database}_old` });
+    expect(result.changes).toEqual([`database ${names.database}_old: owner ${names.master} -> ${names.owner}`]);
+    const [db] = await query(url, 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [`${names.database}_old`]);
+    expect(db).toEqual({ owner: names.owner });
+    // 16+: only the ADMIN OPTION PostgreSQL gave the master as the owner's creator; 15: nothing.
+    expect(await masterGrants()).toEqual(before);
+    expect(before).toEqual(version >= 160000 ? [{ admin: true }] : []);
   });
 
   it('leaves no application connection', () => expectNoAppConnections());
