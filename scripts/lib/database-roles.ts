@@ -36,7 +36,6 @@ export interface BootstrapResult {
   changes: string[];
   /** Things to look at that the bootstrap leaves to a person. */
   warnings: string[];
-  serverVersion: number;
 }
 
 export class BootstrapError extends Error {
@@ -56,7 +55,7 @@ async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** Direct membership rows of `member` in `role` (PostgreSQL 16 keeps one per grantor). */
+/** Whether `member` is directly a member of `role`, and with ADMIN OPTION (16+ keeps a row per grantor). */
 async function membership(c: pg.Client, role: string, member: string): Promise<{ admin: boolean } | undefined> {
   const { rows } = await c.query<{ admin: boolean }>(
     `SELECT bool_or(m.admin_option) AS admin FROM pg_auth_members m
@@ -78,25 +77,18 @@ export async function bootstrapDatabase(masterUrl: string, options: BootstrapOpt
   const changes: string[] = [];
   const warnings: string[] = [];
   const c = await connect(withDatabase(masterUrl, 'postgres'));
-  let serverVersion = 0;
   try {
     const id = (name: string) => c.escapeIdentifier(name);
     const run = async (sql: string, change: string) => {
       await c.query(sql);
       changes.push(change);
     };
-    serverVersion = Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
-    const pg16 = serverVersion >= 160000;
-    const roles = async () =>
-      new Map(
-        (
-          await c.query<{ rolname: string; rolcanlogin: boolean; rolcreaterole: boolean }>(
-            'SELECT rolname, rolcanlogin, rolcreaterole FROM pg_roles WHERE rolname = ANY($1)',
-            [[owner, app, 'rds_iam']],
-          )
-        ).rows.map((r) => [r.rolname, r]),
-      );
-    const existing = await roles();
+    const pg16 = Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) >= 160000;
+    const { rows: found } = await c.query<{ rolname: string; rolcanlogin: boolean; rolcreaterole: boolean }>(
+      'SELECT rolname, rolcanlogin, rolcreaterole FROM pg_roles WHERE rolname = ANY($1)',
+      [[owner, app, 'rds_iam']],
+    );
+    const existing = new Map(found.map((r) => [r.rolname, r]));
     if (options.appAuth === 'iam' && !existing.has('rds_iam')) {
       throw new BootstrapError('this server has no rds_iam role (not RDS?): use --app-auth password for a password-authenticated application role');
     }
@@ -169,5 +161,5 @@ export async function bootstrapDatabase(masterUrl: string, options: BootstrapOpt
   } finally {
     await t.end();
   }
-  return { changes, warnings, serverVersion };
+  return { changes, warnings };
 }
