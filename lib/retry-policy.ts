@@ -49,6 +49,9 @@ function isRetryableConnectError(err: unknown): boolean {
 /** The server is up but has no slot for us now (or is too busy to tell us in time). */
 const isContention = (err: unknown) => errorCode(err) === '53300' || isPoolerBusy(err) || isConnectTimeout(err);
 
+/** errno codes of a socket that failed under a query (reset, broken pipe, timed out, unreachable). */
+const SOCKET_ERRNOS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+
 /**
  * What a failed query says: 'timeout' (statement_timeout or a cancel), 'unavailable' (the
  * connection failed, not the request), or undefined (the request's own error, e.g. a constraint).
@@ -59,6 +62,9 @@ export function queryFailure(err: unknown): 'timeout' | 'unavailable' | undefine
   if (isPoolerBusy(err)) return 'unavailable';
   // idle_in_transaction_session_timeout, admin_shutdown, crash_shutdown, connection exceptions
   if (code === '25P03' || code === '57P01' || code === '57P02' || code?.startsWith('08')) return 'unavailable';
+  // pg passes a socket's own error through with its errno as `code`: the connection failed, and
+  // a write may have committed before it did, so the caller's lost-commit check must run.
+  if (code && SOCKET_ERRNOS.has(code)) return 'unavailable';
   if (!code && err instanceof Error && /Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(err.message)) {
     return 'unavailable';
   }

@@ -81,7 +81,20 @@ export async function setupAppRole(
     const verb = rowCount ? 'ALTER' : 'CREATE';
     const password = role.iam ? 'PASSWORD NULL' : `PASSWORD ${c.escapeLiteral(role.password!)}`;
     await c.query(`${verb} ROLE ${name} LOGIN ${password} CONNECTION LIMIT ${Math.trunc(role.connectionLimit)}`);
-    if (role.iam) await c.query(`GRANT rds_iam TO ${name}`);
+    // Granting a role takes ADMIN OPTION on it from PostgreSQL 16, which the owner never gets on
+    // rds_iam: `npm run bootstrap-db` grants the membership once, as the master user.
+    if (role.iam) {
+      const { rowCount: member } = await c.query(
+        `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+          WHERE r.rolname = 'rds_iam' AND u.rolname = $1`,
+        [role.name],
+      );
+      if (!member) {
+        await c.query(`GRANT rds_iam TO ${name}`).catch((err: Error & { code?: string }) => {
+          throw err.code === '42501' ? new Error(`${err.message}: run \`npm run bootstrap-db\` as the master user first (docs/deploy.md)`, { cause: err }) : err;
+        });
+      }
+    }
     const settings: Array<[string, number]> = [
       ['statement_timeout', s.statementTimeoutMs],
       ['idle_in_transaction_session_timeout', s.idleInTransactionTimeoutMs],

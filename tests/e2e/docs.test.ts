@@ -1,19 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM, describeWith } from '../support/components.js';
 import { expectNoAppConnections } from '../support/db.js';
 import { startOffline, type Offline } from '../../scripts/lib/offline.js';
 
 // The docs page in a real browser (Debian's chromium, driven by playwright-core), CORS preflight
 // and security headers, all through serverless-offline.
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`[e2e] ${CHROMIUM} not found: the docs page browser test is SKIPPED (apt-get install -y chromium; .ci/run does).`);
-}
 
 let api: Offline;
 
@@ -57,38 +52,40 @@ describe('docs, CORS and headers through serverless-offline', () => {
     expect(((await res.json()) as { openapi: string }).openapi).toBe('3.1.0');
   });
 
-  (hasChromium ? it : it.skip)('shows every endpoint on the docs page in headless Chromium', async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'cashbook-chromium-'));
-    // A fresh profile; the flags keep Chromium off the (closed) network.
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('requestfailed', (r) => problems.push(`${r.url()} ${r.failure()?.errorText}`));
-      page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
-      const res = await page.goto(`${api.baseUrl}/api/docs/`);
-      expect(res?.status()).toBe(200);
-      await page.waitForSelector('.opblock', { timeout: 20_000 });
-      const listed = await page.$$eval('.opblock-summary', (els) =>
-        els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
-      );
-      for (const route of ['POST /api/token', 'GET /api/transactions', 'PATCH /api/transactions/{id}', 'DELETE /api/transactions/{id}', 'GET /api/health']) {
-        expect(listed).toContain(route);
+  describeWith(['chromium'], 'the docs page in headless Chromium', () => {
+    it('shows every endpoint', async () => {
+      const profile = mkdtempSync(join(tmpdir(), 'cashbook-chromium-'));
+      // A fresh profile; the flags keep Chromium off the (closed) network.
+      const browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('requestfailed', (r) => problems.push(`${r.url()} ${r.failure()?.errorText}`));
+        page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+        const res = await page.goto(`${api.baseUrl}/api/docs/`);
+        expect(res?.status()).toBe(200);
+        await page.waitForSelector('.opblock', { timeout: 20_000 });
+        const listed = await page.$$eval('.opblock-summary', (els) =>
+          els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
+        );
+        for (const route of ['POST /api/token', 'GET /api/transactions', 'PATCH /api/transactions/{id}', 'DELETE /api/transactions/{id}', 'GET /api/health']) {
+          expect(listed).toContain(route);
+        }
+        expect(await page.title()).toContain('Cashbook API');
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+        rmSync(profile, { recursive: true, force: true });
       }
-      expect(await page.title()).toContain('Cashbook API');
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  }, 90_000);
+    }, 90_000);
+  });
 });

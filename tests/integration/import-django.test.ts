@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { handler as getMe } from '../../functions/get-me.js';
 import { handler as listTransactions } from '../../functions/list-transactions.js';
 import { handler as obtainToken } from '../../functions/obtain-token.js';
 import { handler as register } from '../../functions/register.js';
+import { describeWith } from '../support/components.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
 import { createOldDatabase, django, type OldDatabase } from '../support/django.js';
 import { invoke } from '../support/events.js';
@@ -40,7 +41,7 @@ async function addOld(rows: Array<{ user: number; type?: string; amount: string;
 
 const newCount = async (sql: string, values: unknown[] = []) => Number((await adminQuery<{ n: string }>(sql, values))[0]!.n);
 
-describe('import-django', () => {
+describeWith(['django'], 'import-django', () => {
   beforeAll(async () => {
     await resetData();
     old = await createOldDatabase();

@@ -7,6 +7,7 @@ import { startPgBouncer, type PgBouncer } from '../../scripts/lib/pgbouncer.js';
 import { getConfig, type DatabaseConfig } from '../../lib/config.js';
 import { newStats, withConnection } from '../../lib/db.js';
 import { api } from '../../lib/http/api.js';
+import { describeWith } from '../support/components.js';
 import { adminQuery, expectNoAppConnections } from '../support/db.js';
 import { invoke } from '../support/events.js';
 import { startProxyFront, type ProxyFront } from '../support/proxy-front.js';
@@ -62,7 +63,7 @@ describe('behind a proxy that does not forward CancelRequest (RDS Proxy)', () =>
   });
 });
 
-describe('behind PgBouncer with a full pool', () => {
+describeWith(['pgbouncer'], 'behind PgBouncer with a full pool', () => {
   // Its own PgBouncer (pool 1, 2 clients at most, 1 s queue wait) in front of its own role, so
   // the suite's PgBouncer (TEST_POOLER) and the app role's 2 connections are left alone.
   const role = 'cashbook_pooler_test';

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { handler as getMe } from '../../functions/get-me.js';
 import { handler as refreshToken } from '../../functions/refresh-token.js';
 import { handler as verifyToken } from '../../functions/verify-token.js';
 import { handler as listTransactions } from '../../functions/list-transactions.js';
 import { issueTokenPair } from '../../lib/auth/tokens.js';
+import { describeWith } from '../support/components.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
 import { django } from '../support/django.js';
 import { invoke } from '../support/events.js';
@@ -14,7 +15,7 @@ import { invoke } from '../support/events.js';
 
 const USER_ID = 42;
 
-describe('tokens shared with the old Django backend (SimpleJWT 5.2)', () => {
+describeWith(['django'], 'tokens shared with the old Django backend (SimpleJWT 5.2)', () => {
   beforeAll(async () => {
     await resetData();
     await adminQuery(

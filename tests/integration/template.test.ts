@@ -22,6 +22,7 @@ import {
 import * as errors from '../../lib/errors.js';
 import { RDS_CA_FILE } from '../../scripts/lib/rds-ca.js';
 import { validateTemplate } from '../support/cfn-spec.js';
+import { allows, deployerNeeds, type Need } from '../support/deployer-permissions.js';
 import { documentedRoutes } from '../support/api-doc.js';
 import { apiEvent, lambdaContext } from '../support/events.js';
 import { makeTestPki, type TestPki } from '../support/tls.js';
@@ -232,8 +233,8 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     const statements = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
     const nonLogs = statements.filter((s: Json) => !asList(s.Action).every((a: string) => a.startsWith('logs:')));
     expect(nonLogs.map((s: Json) => ({ action: asList(s.Action), resource: asList(s.Resource).map(render) }))).toEqual([
-      { action: ['rds-db:connect'], resource: ['arn:aws:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app'] },
-      { action: ['ssm:GetParameter'], resource: [`arn:aws:ssm:{AWS::Region}:{AWS::AccountId}:parameter/cashbook/${STAGE}/jwt-secret`] },
+      { action: ['rds-db:connect'], resource: ['arn:{AWS::Partition}:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app'] },
+      { action: ['ssm:GetParameter'], resource: [`arn:{AWS::Partition}:ssm:{AWS::Region}:{AWS::AccountId}:parameter/cashbook/${STAGE}/jwt-secret`] },
     ]);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
@@ -252,7 +253,7 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     expect({ ...proxyGrant, Resource: render(proxyGrant.Resource) }).toEqual({
       Effect: 'Allow',
       Action: 'rds-db:connect',
-      Resource: 'arn:aws:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app',
+      Resource: 'arn:{AWS::Partition}:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app',
     });
   });
 
@@ -444,6 +445,78 @@ describe('prod and RDS Proxy mode, and an unknown stage (serverless package, off
     }
     expect(template.Resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(params[STAGE].logRetentionInDays);
     expect(prodTemplate.Resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(params.prod.logRetentionInDays);
+  });
+});
+
+describe('deploying from another account or partition (deploy/deployer-policy.json)', () => {
+  const policy = JSON.parse(readFileSync(join(root, 'deploy/deployer-policy.json'), 'utf8'));
+  const ACCOUNT = '123456789012';
+  /** Both templates serverless deploys: the create stack (bucket only), then the update stack. */
+  const rendered = () =>
+    [
+      ['dev', 'out', params.dev, template],
+      ['prod', 'prod', params.prod, prodTemplate],
+      ['prod + RDS Proxy', 'proxy', params.prod, proxyTemplate],
+    ].map(([name, out, stageParams, update]) => ({
+      name: name as string,
+      stage: (name as string).split(' ')[0]!,
+      stageParams,
+      templates: [JSON.parse(readFileSync(join(dir, out as string, 'cloudformation-template-create-stack.json'), 'utf8')), update],
+    }));
+  /** Actions IAM cannot scope to a resource: the only ones the policy grants on "*". */
+  const NO_RESOURCE_LEVEL = [
+    'cloudformation:ValidateTemplate',
+    'lambda:GetAccountSettings',
+    'logs:DescribeLogGroups',
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:ListLogDeliveries',
+    'logs:PutResourcePolicy',
+    'logs:DescribeResourcePolicies',
+    'ec2:DescribeVpcs',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeSecurityGroups',
+    'ec2:DescribeNetworkInterfaces',
+  ];
+
+  it('writes no partition into an ARN: every rendered template builds them with AWS::Partition (China, GovCloud)', () => {
+    for (const { name, templates } of rendered()) {
+      for (const t of templates) expect(JSON.stringify(t), name).not.toContain('arn:aws:');
+    }
+  });
+
+  it('lets the deployer create, update and delete every resource of dev, prod and prod + RDS Proxy, and make the framework’s own calls', () => {
+    for (const { name, stage, stageParams, templates } of rendered()) {
+      const { needs, unknownTypes } = deployerNeeds(templates, { partition: 'aws', region: 'eu-west-1', account: ACCOUNT, service: 'cashbook-api', stage }, stageParams);
+      // A new resource type needs its permissions in tests/support/deployer-permissions.ts and the policy.
+      expect(unknownTypes, name).toEqual([]);
+      const denied = needs.filter((n) => !allows(policy, n, ACCOUNT)).map((n: Need) => `${n.action} on ${n.resource} (${n.for})`);
+      expect([...new Set(denied)], name).toEqual([]);
+    }
+  });
+
+  it('grants nothing the deploy does not need: every action used, "*" only where IAM has no resource, roles passed only to Lambda and RDS', () => {
+    const needed = new Set(
+      rendered().flatMap(({ stage, stageParams, templates }) =>
+        deployerNeeds(templates, { partition: 'aws', region: 'eu-west-1', account: ACCOUNT, service: 'cashbook-api', stage }, stageParams).needs.map((n) => n.action.toLowerCase()),
+      ),
+    );
+    const statements = policy.Statement as Json[];
+    const granted = statements.flatMap((s) => [s.Action].flat() as string[]);
+    expect(granted.filter((a) => a.includes('*'))).toEqual([]);
+    expect(granted.filter((a) => !needed.has(a.toLowerCase()))).toEqual([]);
+    const onAnything = statements.filter((s) => [s.Resource].flat().includes('*')).flatMap((s) => [s.Action].flat());
+    expect(onAnything.filter((a) => !NO_RESOURCE_LEVEL.includes(a))).toEqual([]);
+    // The evaluator does refuse: another service's function, a role for EC2, an admin policy.
+    const other = { resource: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:payroll-prod-run`, action: 'lambda:UpdateFunctionCode', for: 'test' };
+    const role = `arn:aws:iam::${ACCOUNT}:role/cashbook-api-prod-eu-west-1-lambdaRole`;
+    expect(allows(policy, other, ACCOUNT)).toBeUndefined();
+    expect(allows(policy, { ...other, resource: other.resource.replace('payroll', 'cashbook-api') }, ACCOUNT)).toBe('Functions');
+    expect(allows(policy, { action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, for: 'test' }, ACCOUNT)).toBeUndefined();
+    expect(allows(policy, { action: 'iam:AttachRolePolicy', resource: role, context: { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' }, for: 'test' }, ACCOUNT)).toBeUndefined();
+    expect(allows(policy, { action: 'lambda:GetFunction', resource: other.resource.replace('payroll', 'cashbook-api').replace(ACCOUNT, '210987654321'), for: 'test' }, ACCOUNT)).toBeUndefined();
   });
 });
 

@@ -3,15 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { PYTHON } from './components.js';
 import { adminQuery } from './db.js';
 
 // The old Django backend, for real: Debian's python3-django 3.2, djangorestframework and
-// djangorestframework-simplejwt 5.2 (installed by .ci/run), with the project in
+// djangorestframework-simplejwt 5.2 (installed by .ci/run; suites that use it declare
+// describeWith(['django'], …) from ./components.ts), with the project in
 // tests/support/django (settings, the transactions app and its migration as makemigrations
 // wrote it). Its database is a uniquely named one on the test server, created by Django's own
 // `migrate`, so the import reads exactly the tables Django 3.2 makes.
 
-const PYTHON = '/usr/bin/python3';
 const CLI = fileURLToPath(new URL('./django/cli.py', import.meta.url));
 
 /** Runs tests/support/django/cli.py; rejects (with Python's stderr) on a non-zero exit. */

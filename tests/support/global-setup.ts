@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { createDatabase, migrate, setupAppRole } from '../../scripts/lib/database-setup.js';
 import { startLocalDatabase } from '../../scripts/lib/local-database.js';
 import { startPgBouncer } from '../../scripts/lib/pgbouncer.js';
+import { describeMissing, isInstalled } from './components.js';
 
 // One real PostgreSQL for the run: embedded by default, or the server in TEST_DATABASE_URL
 // (a superuser URL; a fresh database and role are created on it and dropped afterwards).
@@ -51,8 +52,19 @@ async function provideAppUrl(project: TestProject, directAppUrl: string, adminUr
   return () => bouncer.stop();
 }
 
+/**
+ * TEST_POOLER=pgbouncer asks for PgBouncer by name: without it the run fails before anything
+ * starts (never a skip, on CI or not: the whole run was meant to go through it).
+ */
+function checkPooler(): void {
+  if (process.env.TEST_POOLER === 'pgbouncer' && !isInstalled('pgbouncer')) {
+    throw new Error(`TEST_POOLER=pgbouncer needs ${describeMissing('pgbouncer')}; unset TEST_POOLER to run without it`);
+  }
+}
+
 export default async function setup(project: TestProject) {
   keepFailureExitCode();
+  checkPooler();
   const appPassword = randomBytes(12).toString('hex');
   const external = process.env.TEST_DATABASE_URL;
   if (external) {

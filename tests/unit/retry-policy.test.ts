@@ -261,6 +261,10 @@ describe('queryFailure', () => {
     }
   });
 
+  it.each(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'])('blames the connection for a socket error pg passes through with errno %s', (code) => {
+    expect(queryFailure(withCode(code, `read ${code}`))).toBe('unavailable');
+  });
+
   it('leaves the request’s own errors alone', () => {
     expect(queryFailure(withCode('23505'))).toBeUndefined();
     expect(queryFailure(withCode('22P02', 'Connection terminated'))).toBeUndefined();

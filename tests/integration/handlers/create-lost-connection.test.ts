@@ -11,6 +11,8 @@ import { invoke } from '../../support/events.js';
 
 let proxy: Server;
 let armed = false;
+/** How the armed cut ends the client's side: a clean close, or a TCP RST (pg then reports ECONNRESET with an errno code). */
+let cutWith: 'close' | 'reset' = 'close';
 let cuts = 0;
 const sockets = new Set<Socket>();
 
@@ -22,6 +24,7 @@ function startProxy(target: { host: string; port: number }): Promise<number> {
     let answer = Buffer.alloc(0);
     const cut = () => {
       cuts++;
+      if (cutWith === 'reset') client.resetAndDestroy();
       client.destroy();
       server.destroy();
     };
@@ -94,6 +97,20 @@ describe('a create whose connection is lost after COMMIT', () => {
     expect(res.status).toBe(201);
     const rows = await adminQuery<{ id: string }>("SELECT id FROM transactions WHERE description = 'lost keyed answer'");
     expect(rows).toEqual([{ id: res.body.id }]);
+  });
+
+  it('answers 201 the same way when the connection is reset (ECONNRESET, an errno code) rather than closed', async () => {
+    armed = true;
+    cutWith = 'reset';
+    try {
+      const res = await invoke(create, { method: 'POST', path: '/api/transactions/', body: { type: 'income', amount: '7.00', description: 'reset answer' }, token });
+      expect(cuts).toBe(3);
+      expect(res.status).toBe(201);
+      const rows = await adminQuery<{ id: string }>("SELECT id FROM transactions WHERE description = 'reset answer'");
+      expect(rows).toEqual([{ id: res.body.id }]);
+    } finally {
+      cutWith = 'close';
+    }
   });
 
   it('creates normally through the proxy when nothing is cut', async () => {
