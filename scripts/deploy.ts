@@ -188,6 +188,9 @@ const caStep: Step = {
       writeFileSync(`${root}${RDS_CA_FILE}`, DRY_RUN_STAND_IN_CA);
       say(`[deploy] dry run: fetched nothing; ${RDS_CA_FILE} is a labelled STAND-IN (not a certificate) so the zip check runs.`);
       say(`[deploy]   Set RDS_CA_BUNDLE=<the region's bundle> to check the real one against ${RDS_CA_PINS_FILE} too.`);
+      if (!readPins()[region] && ci && !trustNewCa) {
+        say(`[deploy] WARNING: ${RDS_CA_PINS_FILE} has no pin for ${region}: under CI a deploy of this region is refused unless --trust-new-ca`);
+      }
       return;
     }
     const pins = readPins();
