@@ -38,7 +38,7 @@ describe('setupAppRole with iam', () => {
     expect(direct!.config).toContain('idle_session_timeout=60000');
   });
 
-  it('reads the server’s max_connections, which the deploy compares with the stage’s dbMaxConnections', async () => {
+  it('reads the server’s max_connections, from which the deploy derives the role’s limit and the proxy’s pool', async () => {
     const [row] = await adminQuery<{ max_connections: string }>('SHOW max_connections');
     await expect(serverMaxConnections(inject('adminUrl'))).resolves.toBe(Number(row!.max_connections));
   });
