@@ -193,8 +193,11 @@ export function contractingStatements(sql: string): ContractingStatement[] {
   const { stmts = [] } = parseSync(sql) as { stmts?: Array<{ stmt: Node; stmt_location?: number; stmt_len?: number }> };
   const created = new Set<string>();
   const found: ContractingStatement[] = [];
+  // The parser's locations count UTF-8 bytes (comments here hold dashes and quotes beyond ASCII).
+  const bytes = Buffer.from(sql, 'utf8');
   for (const { stmt, stmt_location = 0, stmt_len } of stmts) {
-    const text = sql.slice(stmt_location, stmt_len ? stmt_location + stmt_len : undefined).replace(/^(\s*--[^\n]*\n|\s+)+/, '').trim();
+    const raw = bytes.subarray(stmt_location, stmt_len ? stmt_location + stmt_len : undefined).toString('utf8');
+    const text = raw.replace(/^(\s*--[^\n]*\n|\s+)+/, '').trim();
     const reason = statementReason(stmt, created);
     if (reason) found.push({ sql: text, reason });
     if (stmt.CreateStmt) created.add(relName(stmt.CreateStmt.relation));

@@ -119,6 +119,11 @@ describe('contractingStatements', () => {
     ]);
   });
 
+  it('quotes the statement itself when comments before it hold characters beyond ASCII', () => {
+    const sql = "-- the user’s name — normalised\nCREATE TABLE t (a int);\n-- naïve\nALTER TABLE users DROP COLUMN email;";
+    expect(contractingStatements(sql).map((s) => s.sql)).toEqual(['ALTER TABLE users DROP COLUMN email']);
+  });
+
   it('refuses SQL PostgreSQL would not parse', () => {
     expect(() => contractingStatements('ALTER TABLE users ADD COLUMN;')).toThrow(/syntax error/);
   });
