@@ -140,8 +140,8 @@ export function normalisedDuplicates(users: readonly DjangoUser[]): Map<number, 
     out.set(n, {
       id: u.id,
       username: u.username,
-      reason: `username ${quoted(u.username)} is ${quoted(name)} once normalised (NFKC), as ` +
-        `${first.id === undefined ? '' : `user ${first.id}'s `}${quoted(first.username)} of the old backend, which keeps it`,
+      reason: `username ${named(u.username)} is, once normalised, the same name as ` +
+        `${first.id === undefined ? '' : `user ${first.id}'s `}${named(first.username)} of the old backend, which keeps it`,
     });
   });
   return out;
