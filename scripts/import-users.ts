@@ -41,7 +41,7 @@ for (let i = 0; i < users.length; i += BATCH) {
 for (const c of clashes) console.log(`[import-users] clash ${c.id === undefined ? c.username : `id ${c.id}`}: ${c.reason}; left out`);
 console.log(
   `[import-users] ${rows.length} rows read, ${created} users created, ${rows.length - created - clashes.length} already present` +
-    (clashes.length ? `, ${clashes.length} clashes left out` : ''),
+    (clashes.length ? `, ${clashes.length} clash${clashes.length === 1 ? '' : 'es'} left out` : ''),
 );
 if (clashes.length) {
   console.log('[import-users] a clash is someone else here under the same id or name: resolve it by hand (docs/migrating-from-django.md, "Clashes")');
