@@ -118,7 +118,7 @@ function clashOf(user: DjangoUser, row: ClashRow): Clash {
   return { id: user.id, username: user.username, reason };
 }
 
-/** The clashes of `input` as one rows-to-Clash map (the first reason of a row wins: its id's). */
+/** The clash rows as Clashes keyed by position in `users` (a row's first reason wins: its id's). */
 function clashesOf(users: readonly DjangoUser[], rows: readonly ClashRow[]): Map<number, Clash> {
   const out = new Map<number, Clash>();
   for (const row of rows) if (!out.has(row.n)) out.set(row.n, clashOf(users[row.n]!, row));
