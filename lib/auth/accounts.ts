@@ -7,7 +7,7 @@ import type { RegisterInput } from './schemas.js';
 import { issueTokenPair } from './tokens.js';
 import { insertUser, replacePasswordHash, type PublicUser } from './users.js';
 
-export const REGISTRATION_CLOSED = 'Registration is closed for now. Please try again later.';
+const REGISTRATION_CLOSED = 'Registration is closed for now. Please try again later.';
 
 /**
  * Refused at once while registration is closed (no hash, no connection). Otherwise hashes first
