@@ -67,6 +67,7 @@ const schema = z
     LOGIN_USER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
     REGISTER_MAX_PER_SOURCE: int(1, 100_000).default(20),
     REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    REGISTRATION_ENABLED: bool.default(true),
     PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
   })
   .superRefine((env, ctx) => {
@@ -150,6 +151,8 @@ export interface Config {
   login: LoginLimits;
   /** Registrations per source. */
   register: { max: number; windowSeconds: number };
+  /** False: POST /api/register/ answers 403 (a cutover's window: no new id may clash with an imported one). */
+  registrationEnabled: boolean;
   /** The cap on imported Django hashes' iterations, and the PBKDF2 work every login check does. */
   passwords: { pbkdf2Iterations: number };
 }
@@ -214,6 +217,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       userWindowSeconds: env.LOGIN_USER_WINDOW_SECONDS,
     },
     register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
+    registrationEnabled: env.REGISTRATION_ENABLED,
     passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
   };
 }

@@ -1,17 +1,21 @@
 import { getConfig } from '../config.js';
 import { withConnection, type ConnectionOptions } from '../db.js';
-import { AuthenticationFailed } from '../errors.js';
+import { AuthenticationFailed, PermissionDenied } from '../errors.js';
 import { countAttempt, countRegistration, loginKeys, recordSuccess } from './login-limit.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import type { RegisterInput } from './schemas.js';
 import { issueTokenPair } from './tokens.js';
 import { insertUser, replacePasswordHash, type PublicUser } from './users.js';
 
+const REGISTRATION_CLOSED = 'Registration is closed for now. Please try again later.';
+
 /**
- * Hashes first (no connection held), then on one connection: count this source's registrations
- * (429 past the limit), and one INSERT (user + default book).
+ * Refused at once while registration is closed (no hash, no connection). Otherwise hashes first
+ * (no connection held), then on one connection: count this source's registrations (429 past the
+ * limit), and one INSERT (user + default book).
  */
 export async function registerUser(input: RegisterInput, source: string, opts: ConnectionOptions): Promise<PublicUser> {
+  if (!getConfig().registrationEnabled) throw new PermissionDenied(REGISTRATION_CLOSED);
   const passwordHash = await hashPassword(input.password);
   const { defaultCurrency: currency, register } = getConfig();
   return withConnection(async (db) => {

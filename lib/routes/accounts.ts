@@ -11,6 +11,7 @@ export const ACCOUNT_ROUTES = {
     responses: {
       201: ok('The new user', ['User', userOutput]),
       400: invalidBody,
+      403: { description: 'Registration is closed (REGISTRATION_ENABLED=false, e.g. during a cutover from the old backend)', json: ['Detail', out.detail] },
       429: { description: 'Too many registrations from this source; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
     },
   },
