@@ -213,7 +213,7 @@ describeWith(['django'], 'import-django', () => {
   });
 });
 
-describe('import-django during a cutover: an id or a name given out by both backends', () => {
+describeWith(['django'], 'import-django during a cutover: an id or a name given out by both backends', () => {
   const BEFORE = '2000-01-01T00:00:00Z';
   /** An old-backend user made as Django's ORM stores one (alice's hash: its password is PASSWORD). */
   const addOldUser = (id: number, username: string, joined = 'now()') =>
