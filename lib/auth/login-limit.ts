@@ -27,8 +27,9 @@ import type { Credentials } from './users.js';
 // its limit for as long as anyone behind it kept trying. Now only attempts whose password is
 // actually checked are counted, so:
 // - One address against one account adds at most LOGIN_MAX_FAILURES per LOGIN_WINDOW_SECONDS to
-//   the user counter: 20 an hour at the defaults, the user limit itself, so the owner's new
-//   device waits at most one LOGIN_DELAY_SECONDS (2 s), however long the attack goes on.
+//   the user counter: 20 in the user's hour at the defaults (the user limit itself), 25 when the
+//   two windows fall badly. So the owner's new device waits one LOGIN_DELAY_SECONDS (2 s), a
+//   minute at worst (2 s doubled five times), however long the attack goes on.
 // - Many addresses against one account: each address its 5, all together 20 an hour, then one
 //   guess per delay (2 s, 4 s, ... 256 s, then one per 5 minutes): about 38 an hour at most
 //   instead of 20, a bounded price for no hard block. What a botnet can still do is take every
@@ -202,14 +203,19 @@ export async function countAttempt(db: Db, keys: LoginKeys, username: string, li
 
 /**
  * After a successful login: the pair's failures are cleared and its source becomes known; the
- * attempt is refunded on the source and user counters if they counted it.
+ * attempt is refunded on the source and user counters if they counted it. The rows are locked
+ * in key order first, the gates' order (pair, source, user): a plain multi-row UPDATE takes them
+ * in whatever order its scan finds them, and deadlocked with concurrent logins.
  */
 export async function recordSuccess(db: Db, keys: LoginKeys, countedWide: boolean): Promise<void> {
   await db.query(
-    `UPDATE login_limits SET
-       attempts = CASE WHEN key = $1 THEN 0 ELSE greatest(attempts - 1, 0) END,
-       last_success = CASE WHEN key = $1 THEN now() ELSE last_success END
-     WHERE key = $1 OR ($4 AND key IN ($2, $3))`,
+    `WITH locked AS (
+       SELECT key FROM login_limits WHERE key = $1 OR ($4 AND key IN ($2, $3)) ORDER BY key FOR UPDATE
+     )
+     UPDATE login_limits l SET
+       attempts = CASE WHEN l.key = $1 THEN 0 ELSE greatest(l.attempts - 1, 0) END,
+       last_success = CASE WHEN l.key = $1 THEN now() ELSE l.last_success END
+       FROM locked WHERE l.key = locked.key`,
     [keys.pair, keys.source, keys.user, countedWide],
   );
 }

@@ -1,9 +1,13 @@
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { handler as obtainToken } from '../../../functions/obtain-token.js';
 import { handler as register } from '../../../functions/register.js';
 import { login as loginDirect } from '../../../lib/auth/accounts.js';
+import { countAttempt, loginKeys, recordSuccess } from '../../../lib/auth/login-limit.js';
 import { hashPassword } from '../../../lib/auth/passwords.js';
-import { newStats } from '../../../lib/db.js';
+import { getConfig } from '../../../lib/config.js';
+import { newStats, type Db } from '../../../lib/db.js';
+import { Throttled } from '../../../lib/errors.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { apiEvent, lambdaContext, type Reply } from '../../support/events.js';
 
@@ -167,7 +171,7 @@ describe('login limits', () => {
       expect((await login('carol', PASSWORD, '192.0.2.202')).status).toBe(200); // and another new address
     }, 60_000);
 
-    it('paced over the whole hour, one address makes a new device wait one LOGIN_DELAY_SECONDS at most', async () => {
+    it('paced over the whole hour, one address makes a new device wait one LOGIN_DELAY_SECONDS, no more', async () => {
       // Four pair windows of 5 checked guesses fill the hour's user limit (20) exactly, and no more.
       for (let window = 0; window < 4; window++) {
         if (window > 0) await advance(15 * 60 + 1);
@@ -283,6 +287,53 @@ describe('login limits', () => {
       expect(attacker.status).toBe(429);
       expect((await login('carol', PASSWORD, VICTIM_HOME)).status).toBe(200);
     }, 60_000);
+  });
+
+  describe('under real concurrency (many connections, the module called directly)', () => {
+    // The application role may hold 2 connections here; these run on up to 40 admin ones.
+    const limits = { ...getConfig().login, maxFailures: 5 };
+    async function onConnections<T>(n: number, work: (db: Db, i: number) => Promise<T>): Promise<T[]> {
+      return Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const client = new pg.Client({ connectionString: inject('adminUrl') });
+          await client.connect();
+          try {
+            return await work(client as unknown as Db, i);
+          } finally {
+            await client.end();
+          }
+        }),
+      );
+    }
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'counted',
+        (err: Error) => (err instanceof Throttled ? 'throttled' : `${(err as { code?: string }).code} ${err.message}`),
+      );
+
+    it('a burst of 40 first guesses at one fresh pair checks exactly 5', async () => {
+      const results = await onConnections(40, (db) => outcome(countAttempt(db, loginKeys('203.0.113.9', 'fresh'), 'fresh', limits)));
+      expect(results.filter((r) => r === 'counted')).toHaveLength(5);
+      expect(results.filter((r) => r !== 'counted' && r !== 'throttled')).toEqual([]);
+    }, 60_000);
+
+    it('logins and successes that share sources and usernames never deadlock', async () => {
+      const wide = { ...limits, maxFailures: 100_000, sourceMaxFailures: 100_000, userMaxFailures: 100_000 };
+      const errors = (
+        await onConnections(24, async (db, w) => {
+          const found: string[] = [];
+          for (let i = 0; i < 30; i++) {
+            const keys = loginKeys(`203.0.113.${(w + i) % 3}`, `user${(w * 5 + i) % 3}`);
+            const result = await outcome(
+              countAttempt(db, keys, 'x', wide).then(({ countedWide }) => (i % 3 ? undefined : recordSuccess(db, keys, countedWide))),
+            );
+            if (result !== 'counted') found.push(result);
+          }
+          return found;
+        })
+      ).flat();
+      expect(errors).toEqual([]);
+    }, 120_000);
   });
 
   it('purges long-expired rows of other keys, but keeps a known source', async () => {
