@@ -211,12 +211,16 @@ describe('login limits', () => {
       // 60 + 120 + 240 + 300 s: still inside the source's 15-minute window.
       for (const delay of [DELAY, 2 * DELAY, 4 * DELAY, MAX_DELAY]) {
         const before = await counters();
-        for (let i = 0; i < 3; i++) expect(retryAfter(await login(`hammer${i}`, 'x'))).toBeLessThanOrEqual(delay);
+        for (let i = 0; i < 3; i++) {
+          const hammer = await login(`hammer${i}`, 'x');
+          expect(hammer.status).toBe(429);
+          expect(retryAfter(hammer)).toBeLessThanOrEqual(delay);
+        }
         expect(await counters()).toEqual(before); // refused: not counted, and the slot does not move
         await advance(delay);
         expect((await login(`slot${delay}`, 'Winter2026!')).status).toBe(401);
       }
-      // The next delay (480 s, capped at 300) would end after the window (900 s): the window's end it is.
+      // The next delay (960 s, capped at 300) would end after the window (900 s): the window's end it is.
       const windowEnd = await login('next', 'x');
       expect(retryAfter(windowEnd)).toBeLessThanOrEqual(900 - 720);
       expect(retryAfter(windowEnd)).toBeGreaterThan(900 - 720 - 30);
