@@ -40,12 +40,27 @@ export async function verifyToken(token: string, type: TokenType | 'any', detail
   return (await verifyTokenClaims(token, type, detail)).userId;
 }
 
-/** verifyToken, also giving `iat` (epoch seconds; 0 when absent) for revocation checks. */
-export async function verifyTokenClaims(
-  token: string,
-  type: TokenType | 'any',
-  detail?: string,
-): Promise<{ userId: number; issuedAt: number }> {
+export interface TokenClaims {
+  userId: number;
+  /** iat in whole epoch seconds, for revocation checks; 0 when absent or absurd (then refused once anything was revoked). */
+  issuedAt: number;
+  /** exp, epoch seconds. */
+  expiresAt: number;
+  /** The jti SimpleJWT blacklists by; undefined when absent. */
+  jti: string | undefined;
+}
+
+/** Whole seconds that PostgreSQL's bigint and JavaScript agree on; anything else counts as "long ago". */
+const epochSeconds = (value: unknown): number =>
+  typeof value === 'number' && Number.isSafeInteger(Math.floor(value)) && value > 0 ? Math.floor(value) : 0;
+
+/** 9999-12-31T23:59:59Z: the latest exp a blacklist row stores (to_timestamp of more raises). */
+const MAX_EPOCH = 253_402_300_799;
+/** SimpleJWT's jti is 32 hex digits; anything printable up to 255 is kept, the rest is "no id". */
+const JTI = /^[\x21-\x7e]{1,255}$/;
+
+/** verifyToken, also giving the claims that revocation and the blacklist need. */
+export async function verifyTokenClaims(token: string, type: TokenType | 'any', detail?: string): Promise<TokenClaims> {
   // Outside the try: failing to read the key is a server problem, not a bad token.
   const secret = await key();
   try {
@@ -56,7 +71,8 @@ export async function verifyTokenClaims(
     }
     const userId = parseUserId(payload.user_id);
     if (userId === undefined) throw new Error('user_id is not a positive integer');
-    return { userId, issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
+    const jti = typeof payload.jti === 'string' && JTI.test(payload.jti) ? payload.jti : undefined;
+    return { userId, issuedAt: epochSeconds(payload.iat), expiresAt: Math.min(Math.ceil(payload.exp!), MAX_EPOCH), jti };
   } catch (err) {
     throw new InvalidToken(detail, { cause: err });
   }

@@ -173,9 +173,15 @@ describe('tokens', () => {
   });
 
   describe('verifyTokenClaims', () => {
-    it('also gives the token’s iat (refresh checks it against the account’s tokens_valid_after)', async () => {
+    it('also gives the token’s iat, exp and jti (revocation and the blacklist check them)', async () => {
       const refresh = await signToken(userId, 'refresh');
-      await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({ userId, issuedAt: nowSeconds() });
+      const claims = decodeJwt(refresh);
+      await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({
+        userId,
+        issuedAt: nowSeconds(),
+        expiresAt: claims.exp,
+        jti: claims.jti,
+      });
     });
   });
 });
