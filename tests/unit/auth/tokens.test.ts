@@ -183,5 +183,17 @@ describe('tokens', () => {
         jti: claims.jti,
       });
     });
+
+    it('counts an iat it cannot compare (absent, fractional, absurd) conservatively, and a bad jti as none', async () => {
+      const claimsOf = async (extra: Record<string, unknown>) => {
+        const claims = { token_type: 'access', user_id: 7, jti: 'abc', iat: nowSeconds(), exp: nowSeconds() + 300, ...extra };
+        return verifyTokenClaims(await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(SECRET), 'access');
+      };
+      await expect(claimsOf({ iat: 1_764_000_000.7 })).resolves.toMatchObject({ issuedAt: 1_764_000_000 });
+      await expect(claimsOf({ iat: 1e300 })).resolves.toMatchObject({ issuedAt: 0 });
+      await expect(claimsOf({ iat: -5 })).resolves.toMatchObject({ issuedAt: 0 });
+      await expect(claimsOf({ jti: 'has space' })).resolves.toMatchObject({ jti: undefined });
+      await expect(claimsOf({ exp: 1e300 })).resolves.toMatchObject({ expiresAt: 253_402_300_799 });
+    });
   });
 });
