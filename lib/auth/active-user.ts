@@ -14,7 +14,7 @@ import { AccountRefused, InvalidToken } from '../errors.js';
 /** The authenticated caller: the access token's user and when the token was issued. */
 export interface Caller {
   id: number;
-  /** The token's iat, epoch seconds (0 when absent: refused once anything was revoked). */
+  /** When the token was issued, epoch seconds (lib/auth/tokens.ts, TokenClaims.issuedAt). */
   issuedAt: number;
 }
 
@@ -27,7 +27,7 @@ const TOKEN_REVOKED = 'CBU03';
  * tokens issued at the parameter `issuedAt` are still valid; raises otherwise.
  */
 export const activeUser = (user: string, issuedAt: string): string =>
-  `(SELECT cashbook_check_access(active_user.is_active, active_user.tokens_valid_after, ${issuedAt}::bigint)
+  `(SELECT cashbook_check_access(active_user.is_active, active_user.tokens_valid_after, ${issuedAt}::float8)
      FROM (VALUES (1)) AS active_one LEFT JOIN users active_user ON active_user.id = ${user})`;
 
 /** SimpleJWT's blacklist message, for a token revoked by "log out everywhere" or a password change. */

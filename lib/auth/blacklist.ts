@@ -42,7 +42,7 @@ async function blacklist(db: Db, claims: TokenClaims & { jti: string }): Promise
   const { rows } = await db.query<{ blacklisted: boolean; revoked: boolean }>(
     `WITH ${blacklistCtes('$1', '$2', '$3')}
      SELECT EXISTS (SELECT 1 FROM spent) AS blacklisted,
-            COALESCE((SELECT EXTRACT(EPOCH FROM u.tokens_valid_after) > $4 FROM users u WHERE u.id = $2), false) AS revoked`,
+            COALESCE((SELECT EXTRACT(EPOCH FROM u.tokens_valid_after)::float8 >= $4 FROM users u WHERE u.id = $2), false) AS revoked`,
     [claims.jti, claims.userId, claims.expiresAt, claims.issuedAt],
   );
   return rows[0]!;

@@ -2,7 +2,7 @@ import { withConnection, type ConnectionOptions, type Db } from '../db.js';
 import { Conflict, ValidationError } from '../errors.js';
 import { activeUser, type Caller } from './active-user.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { revocationInstant, revokeSet, untilValid } from './revoke.js';
+import { revocationInstant, revokeSet } from './revoke.js';
 import type { ChangePasswordInput } from './schemas.js';
 
 // POST /api/password/change/. Two short statements with the password work between them and no
@@ -40,5 +40,4 @@ export async function changePassword(caller: Caller, input: ChangePasswordInput,
   const replaced = await withConnection((db) => replaceHash(db, caller, checked, replacement, instant), opts);
   // Another password change (or a login's re-hash of a Django hash) wrote first.
   if (!replaced) throw new Conflict('The password was changed by another request meanwhile. Please try again.');
-  await untilValid(instant);
 }

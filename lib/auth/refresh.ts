@@ -33,7 +33,7 @@ async function refreshState(db: Db, claims: TokenClaims & { jti: string }, rotat
   const { rows } = rotate
     ? await db.query<RefreshState>(
         `WITH account AS (${account}),
-         ${blacklistCtes('$2', '$1', '$3', `EXISTS (SELECT 1 FROM account WHERE is_active AND (valid_after IS NULL OR valid_after <= $4))`)}
+         ${blacklistCtes('$2', '$1', '$3', `EXISTS (SELECT 1 FROM account WHERE is_active AND (valid_after IS NULL OR valid_after < $4))`)}
          SELECT account.*, ${blacklisted}, EXISTS (SELECT 1 FROM spent) AS spent FROM account`,
         [claims.userId, claims.jti, claims.expiresAt, claims.issuedAt],
       )
@@ -50,7 +50,7 @@ export async function refreshTokens(refresh: string, opts: ConnectionOptions): P
   if (state?.blacklisted) throw revokedToken();
   if (!state?.is_active) throw noActiveAccount();
   // Issued before "log out everywhere" or a password change (lib/auth/revoke.ts).
-  if (state.valid_after !== null && claims.issuedAt < state.valid_after) throw revokedToken();
+  if (state.valid_after !== null && claims.issuedAt <= state.valid_after) throw revokedToken();
   if (!rotate) return { access: await signToken(claims.userId, 'access') };
   if (!state.spent) throw revokedToken();
   return issueTokenPair(claims.userId);

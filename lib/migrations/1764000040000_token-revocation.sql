@@ -15,14 +15,15 @@ CREATE INDEX token_blacklist_expires_idx ON token_blacklist (expires_at);
 -- "Log out everywhere" and password changes set users.tokens_valid_after (migration
 -- 1764000030000); from this release on ACCESS tokens are checked against it too, in the same
 -- one-time filter as the active-user check (lib/auth/active-user.ts):
---   (SELECT cashbook_check_access(u.is_active, u.tokens_valid_after, $iat)
+--   (SELECT cashbook_check_access(u.is_active, u.tokens_valid_after, $issued)
 --      FROM (VALUES (1)) one LEFT JOIN users u ON u.id = $user)
 -- The LEFT JOIN makes a deleted user a NULL `active`, so the function runs for every case.
--- issued_at is the token's iat (whole seconds); tokens_valid_after is set to a whole second, so
--- "issued before" is exact (lib/auth/revoke.ts). Compared as epochs: to_timestamp() of an
--- absurd iat would raise 22008 instead of answering. cashbook_check_user(boolean) stays for the
+-- issued_at is when the token was issued, epoch seconds: to the millisecond for our tokens
+-- (their jti), the start of iat's second for the old backend's (lib/auth/tokens.ts). A token
+-- issued at or before the revocation is refused. Compared as epochs: to_timestamp() of an absurd
+-- value would raise 22008 instead of answering. cashbook_check_user(boolean) stays for the
 -- previous release's functions, which run during a deploy.
-CREATE FUNCTION cashbook_check_access(active boolean, valid_after timestamptz, issued_at bigint) RETURNS boolean
+CREATE FUNCTION cashbook_check_access(active boolean, valid_after timestamptz, issued_at double precision) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
   IF active IS NULL THEN
@@ -31,12 +32,12 @@ BEGIN
   IF NOT active THEN
     RAISE EXCEPTION 'user_inactive' USING ERRCODE = 'CBU02';
   END IF;
-  IF valid_after IS NOT NULL AND EXTRACT(EPOCH FROM valid_after) > issued_at THEN
+  IF valid_after IS NOT NULL AND EXTRACT(EPOCH FROM valid_after)::float8 >= issued_at THEN
     RAISE EXCEPTION 'token_revoked' USING ERRCODE = 'CBU03';
   END IF;
   RETURN true;
 END $$;
 
 -- Down Migration
-DROP FUNCTION cashbook_check_access(boolean, timestamptz, bigint);
+DROP FUNCTION cashbook_check_access(boolean, timestamptz, double precision);
 DROP TABLE token_blacklist;

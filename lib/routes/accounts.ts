@@ -45,7 +45,7 @@ export const ACCOUNT_ROUTES = {
   },
   revokeTokens: {
     method: 'POST', path: '/api/token/revoke', summary: 'Log out everywhere: every token of the caller issued until now stops working', tag: 'accounts', auth: true, database: true,
-    responses: { 204: ok('Revoked: refresh tokens at once, access tokens (this one too) on their next use; a login now works'), 401: unauthenticated },
+    responses: { 204: ok('Revoked: refresh tokens at once, access tokens (this one too) on their next use; a login right after works'), 401: unauthenticated },
   },
   changePassword: {
     method: 'POST', path: '/api/password/change', summary: 'Change the password; every token issued until now stops working', tag: 'accounts', auth: true, database: true,

@@ -107,7 +107,7 @@ describe('revoked accounts', () => {
   });
 
   it.each(endpoints)('%s: an access token issued before tokens_valid_after gets 401 token_not_valid, nothing is written', async (_name, handler, input) => {
-    // "Log out everywhere" / a password change (tests/integration/handlers/sessions.test.ts) set it to a whole second after the token's iat.
+    // As "log out everywhere" or a password change would (tests/integration/handlers/sessions.test.ts).
     await adminQuery("UPDATE users SET tokens_valid_after = date_trunc('second', now()) + interval '1 second' WHERE id = $1", [user.id]);
     const before = await snapshot();
     const res = await invoke(handler, { ...input(), token: user.access });

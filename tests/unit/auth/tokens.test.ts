@@ -55,6 +55,14 @@ describe('tokens', () => {
       expect(claims.exp).toBe(nowSeconds() + 86_400);
     });
 
+    it('makes the jti a UUIDv7 (32 hex digits, like SimpleJWT’s) holding the issue time to the millisecond', async () => {
+      vi.setSystemTime(NOW.getTime() + 789);
+      const { jti, iat } = decodeJwt(await signToken(userId, 'access'));
+      expect(jti).toMatch(/^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+      expect(parseInt(jti!.slice(0, 12), 16)).toBe(NOW.getTime() + 789);
+      expect(iat).toBe(NOW.getTime() / 1000);
+    });
+
     it('gives every token its own jti', async () => {
       const [a, b] = await Promise.all([signToken(userId, 'access'), signToken(userId, 'access')]);
       expect(decodeJwt(a).jti).not.toBe(decodeJwt(b).jti);
@@ -178,10 +186,21 @@ describe('tokens', () => {
       const claims = decodeJwt(refresh);
       await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({
         userId,
-        issuedAt: nowSeconds(),
+        issuedAt: Date.now() / 1000,
         expiresAt: claims.exp,
         jti: claims.jti,
       });
+    });
+
+    it('takes the issue time to the millisecond from a UUIDv7 jti that agrees with iat, else the start of iat’s second', async () => {
+      vi.setSystemTime(NOW.getTime() + 456);
+      const ours = await signToken(userId, 'access');
+      await expect(verifyTokenClaims(ours, 'access')).resolves.toMatchObject({ issuedAt: (NOW.getTime() + 456) / 1000 });
+      // SimpleJWT's uuid4().hex, and a v7 jti from another second: iat decides.
+      const old = await foreignToken({ jti: 'a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d' });
+      await expect(verifyTokenClaims(old, 'access')).resolves.toMatchObject({ issuedAt: nowSeconds() });
+      const otherSecond = await foreignToken({ jti: `${(NOW.getTime() - 5000).toString(16).padStart(12, '0')}7abc8abcdefabcdefabc` });
+      await expect(verifyTokenClaims(otherSecond, 'access')).resolves.toMatchObject({ issuedAt: nowSeconds() });
     });
 
     it('counts an iat it cannot compare (absent, fractional, absurd) conservatively, and a bad jti as none', async () => {
