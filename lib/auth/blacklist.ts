@@ -9,7 +9,7 @@ import { verifyTokenClaims, type TokenClaims } from './tokens.js';
 // one also deletes a few expired rows, so the table holds about the live blacklisted tokens
 // and needs no cron.
 
-/** Expired rows deleted per write (more than one write adds, so the table cannot grow). */
+/** Expired rows deleted per write: more than a write adds, so expired rows cannot pile up. */
 const PURGE_BATCH = 20;
 
 /** SimpleJWT's TokenBlacklistView message for a token that cannot be read. */

@@ -80,7 +80,7 @@ export interface TokenClaims {
   jti: string | undefined;
 }
 
-/** Whole seconds that PostgreSQL's bigint and JavaScript agree on; anything else counts as "long ago". */
+/** Whole epoch seconds JavaScript counts exactly; anything else (absent, negative, absurd) counts as "long ago". */
 const epochSeconds = (value: unknown): number =>
   typeof value === 'number' && Number.isSafeInteger(Math.floor(value)) && value > 0 ? Math.floor(value) : 0;
 
