@@ -11,7 +11,7 @@ export const handler = api(BOOK_ROUTES.createBook, (req) => {
   const input = { ...req.body, currency: req.body.currency ?? getConfig().defaultCurrency };
   return createOnce(
     req.connection,
-    (id) => idempotentCreate(req, (db, save) => insertBook(db, req.userId, input, save, id)),
-    (db, id) => findBook(db, req.userId, id),
+    (id) => idempotentCreate(req, (db, save) => insertBook(db, req.caller, input, save, id)),
+    (db, id) => findBook(db, req.caller, id),
   );
 });

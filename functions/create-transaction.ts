@@ -9,7 +9,7 @@ import { findTransaction, insertTransaction } from '../lib/transactions/queries.
 export const handler = api(TRANSACTION_ROUTES.createTransaction, (req) =>
   createOnce(
     req.connection,
-    (id) => idempotentCreate(req, (db, save) => insertTransaction(db, req.userId, req.body, save, id)),
-    (db, id) => findTransaction(db, req.userId, id),
+    (id) => idempotentCreate(req, (db, save) => insertTransaction(db, req.caller, req.body, save, id)),
+    (db, id) => findTransaction(db, req.caller, id),
   ),
 );

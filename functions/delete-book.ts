@@ -5,5 +5,5 @@ import { BOOK_ROUTES } from '../lib/routes/books.js';
 
 // 409 while the book has transactions, unless ?force=true deletes them with it.
 export const handler = api(BOOK_ROUTES.deleteBook, (req) =>
-  withConnection((db) => deleteBook(db, req.userId, req.id, req.query.force), req.connection),
+  withConnection((db) => deleteBook(db, req.caller, req.id, req.query.force), req.connection),
 );

@@ -4,5 +4,5 @@ import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { deleteTransaction } from '../lib/transactions/queries.js';
 
 export const handler = api(TRANSACTION_ROUTES.deleteTransaction, (req) =>
-  withConnection((db) => deleteTransaction(db, req.userId, req.id), req.connection),
+  withConnection((db) => deleteTransaction(db, req.caller, req.id), req.connection),
 );

@@ -6,6 +6,6 @@ import { exportRows, toCsv } from '../lib/transactions/export.js';
 
 // The list's filters and ordering, as CSV; formatted after the connection is released.
 export const handler = api(TRANSACTION_ROUTES.exportTransactions, async (req) => {
-  const rows = await withConnection((db) => exportRows(db, req.userId, req.query), req.connection);
+  const rows = await withConnection((db) => exportRows(db, req.caller, req.query), req.connection);
   return csvAttachment(toCsv(rows), 'transactions.csv');
 });

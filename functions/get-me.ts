@@ -5,7 +5,7 @@ import { api } from '../lib/http/api.js';
 import { ACCOUNT_ROUTES } from '../lib/routes/accounts.js';
 
 export const handler = api(ACCOUNT_ROUTES.getMe, async (req) => {
-  const user = await withConnection((db) => findUser(db, req.userId), req.connection);
+  const user = await withConnection((db) => findUser(db, req.caller), req.connection);
   if (!user) throw new InvalidToken('User not found');
   return user;
 });

@@ -5,5 +5,5 @@ import { summarize } from '../lib/transactions/summary.js';
 
 // The list's filters; one SQL statement.
 export const handler = api(TRANSACTION_ROUTES.getTransactionSummary, (req) =>
-  withConnection((db) => summarize(db, req.userId, req.query), req.connection),
+  withConnection((db) => summarize(db, req.caller, req.query), req.connection),
 );

@@ -4,5 +4,5 @@ import { api } from '../lib/http/api.js';
 import { BOOK_ROUTES } from '../lib/routes/books.js';
 
 export const handler = api(BOOK_ROUTES.replaceBook, (req) =>
-  withConnection((db) => updateBook(db, req.userId, req.id, req.body), req.connection),
+  withConnection((db) => updateBook(db, req.caller, req.id, req.body), req.connection),
 );

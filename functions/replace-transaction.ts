@@ -4,5 +4,5 @@ import { TRANSACTION_ROUTES } from '../lib/routes/transactions.js';
 import { updateTransaction } from '../lib/transactions/queries.js';
 
 export const handler = api(TRANSACTION_ROUTES.replaceTransaction, (req) =>
-  withConnection((db) => updateTransaction(db, req.userId, req.id, req.body), req.connection),
+  withConnection((db) => updateTransaction(db, req.caller, req.id, req.body), req.connection),
 );

@@ -65,8 +65,11 @@ const schema = z
     LOGIN_SOURCE_MAX_FAILURES: int(1, 100_000).default(50),
     LOGIN_USER_MAX_FAILURES: int(1, 100_000).default(20),
     LOGIN_USER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    LOGIN_DELAY_SECONDS: int(1, 3_600).default(2),
+    LOGIN_MAX_DELAY_SECONDS: int(1, 86_400).default(300),
     REGISTER_MAX_PER_SOURCE: int(1, 100_000).default(20),
     REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
+    REGISTRATION_ENABLED: bool.default(true),
     PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
   })
   .superRefine((env, ctx) => {
@@ -108,6 +111,10 @@ export interface LoginLimits {
   sourceMaxFailures: number;
   userMaxFailures: number;
   userWindowSeconds: number;
+  /** Past the source or user limit, unknown sources wait this long, doubling per attempt let through... */
+  delaySeconds: number;
+  /** ...up to this. */
+  maxDelaySeconds: number;
 }
 
 export interface DatabaseConfig {
@@ -150,6 +157,8 @@ export interface Config {
   login: LoginLimits;
   /** Registrations per source. */
   register: { max: number; windowSeconds: number };
+  /** False: POST /api/register/ answers 403 (a cutover's window: no new id may clash with an imported one). */
+  registrationEnabled: boolean;
   /** The cap on imported Django hashes' iterations, and the PBKDF2 work every login check does. */
   passwords: { pbkdf2Iterations: number };
 }
@@ -212,8 +221,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       sourceMaxFailures: env.LOGIN_SOURCE_MAX_FAILURES,
       userMaxFailures: env.LOGIN_USER_MAX_FAILURES,
       userWindowSeconds: env.LOGIN_USER_WINDOW_SECONDS,
+      delaySeconds: env.LOGIN_DELAY_SECONDS,
+      maxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
     },
     register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
+    registrationEnabled: env.REGISTRATION_ENABLED,
     passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
   };
 }

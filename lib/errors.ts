@@ -92,6 +92,12 @@ export class AuthenticationFailed extends DetailError {
   }
 }
 
+/** DRF's PermissionDenied: the request is understood and refused (registration closed). */
+export class PermissionDenied extends DetailError {
+  readonly status = 403;
+  readonly code = 'permission_denied';
+}
+
 export class NotFound extends DetailError {
   readonly status = 404;
   readonly code = 'not_found';

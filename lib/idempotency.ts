@@ -32,6 +32,8 @@ export function requestHash(scope: string, body: unknown): string {
 
 export interface IdempotencyClaim {
   userId: number;
+  /** The access token's iat, for the revocation check (lib/auth/active-user.ts). */
+  issuedAt: number;
   key: string;
   hash: string;
 }
@@ -82,8 +84,8 @@ function claimStatement(db: Db, claim: IdempotencyClaim) {
      SELECT EXISTS (SELECT 1 FROM claim) AS claimed, k.request_hash, k.status, k.response
      FROM (SELECT 1) AS one
      LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2
-     WHERE ${activeUser('$1')}`,
-    [claim.userId, claim.key, claim.hash, KEY_TTL_HOURS, STALE_CLAIM_SECONDS],
+     WHERE ${activeUser('$1', '$6')}`,
+    [claim.userId, claim.key, claim.hash, KEY_TTL_HOURS, STALE_CLAIM_SECONDS, claim.issuedAt],
   );
 }
 

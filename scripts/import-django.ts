@@ -98,15 +98,24 @@ const summary = await importDjango({
   progress: process.stderr,
 }).catch(failed);
 for (const r of summary.rejected) console.log(`[import-django] invalid ${r.table} ${r.id}: ${r.reason}`);
+for (const c of summary.clashes) console.log(`[import-django] clash auth_user ${c.id}: ${c.reason}; left out with their transactions`);
 const line = (name: string, c: (typeof summary)['users']) =>
   `[import-django] ${name}: ${c.read} read, ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ` +
-  `${c.invalid} invalid${c.held ? `, ${c.held} valid rows held back with their batch` : ''}`;
+  `${c.invalid} invalid${c.held ? `, ${c.held} valid rows held back with their batch` : ''}` +
+  (c.clashed ? `, ${c.clashed} left out with a clashing user` : '');
 console.log(line('users', summary.users));
 console.log(line('transactions', summary.transactions) + (values['delete-missing'] ? `, ${summary.transactions.deleted} deleted` : ''));
 const rows = summary.users.read + summary.transactions.read;
 console.log(`[import-django] ${rows} rows in ${summary.seconds.toFixed(1)} s (${Math.round(rows / Math.max(summary.seconds, 0.001))} rows/s)`);
 console.log(`[import-django] started reading at ${summary.startedAt} (old server's clock): use an earlier --since for the next delta`);
+if (summary.clashes.length) {
+  // Not skippable: each is two people under one id or name, which only a person can settle.
+  console.log(
+    `[import-django] ${summary.clashes.length} old users clash with accounts registered here: left out with their transactions; ` +
+      'settle each by hand before the switch (docs/migrating-from-django.md, "Clashes")',
+  );
+}
 if (summary.rejected.length && !values['skip-invalid']) {
   console.log('[import-django] batches with invalid rows were not written: fix the rows, or re-run with --skip-invalid');
-  process.exit(1);
 }
+if (summary.clashes.length || (summary.rejected.length && !values['skip-invalid'])) process.exit(1);

@@ -1,23 +1,26 @@
 import { getConfig } from '../config.js';
 import { withConnection, type ConnectionOptions } from '../db.js';
-import { AuthenticationFailed } from '../errors.js';
+import { AuthenticationFailed, PermissionDenied } from '../errors.js';
 import { countAttempt, countRegistration, loginKeys, recordSuccess } from './login-limit.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import type { RegisterInput } from './schemas.js';
 import { issueTokenPair } from './tokens.js';
 import { insertUser, replacePasswordHash, type PublicUser } from './users.js';
 
+const REGISTRATION_CLOSED = 'Registration is closed for now. Please try again later.';
+
 /**
- * Hashes first (no connection held), then on one connection: count this source's registrations
- * (429 past the limit), and one INSERT (user + default book).
+ * Refused at once while registration is closed (no hash, no connection). Otherwise counts this
+ * source's registrations first (429 past the limit), so a throttled request costs one short
+ * statement and no scrypt; then hashes with no connection held, and one INSERT (user + default
+ * book) on a second connection.
  */
 export async function registerUser(input: RegisterInput, source: string, opts: ConnectionOptions): Promise<PublicUser> {
-  const passwordHash = await hashPassword(input.password);
+  if (!getConfig().registrationEnabled) throw new PermissionDenied(REGISTRATION_CLOSED);
   const { defaultCurrency: currency, register } = getConfig();
-  return withConnection(async (db) => {
-    await countRegistration(db, source, register);
-    return insertUser(db, { ...input, passwordHash, currency });
-  }, opts);
+  await withConnection((db) => countRegistration(db, source, register), opts);
+  const passwordHash = await hashPassword(input.password);
+  return withConnection((db) => insertUser(db, { ...input, passwordHash, currency }), opts);
 }
 
 /**
@@ -35,10 +38,10 @@ export async function login(
 ): Promise<{ refresh: string; access: string }> {
   const { username } = credentials;
   const keys = loginKeys(source, username);
-  const { user } = await withConnection((db) => countAttempt(db, keys, username, getConfig().login), opts);
+  const { user, countedWide } = await withConnection((db) => countAttempt(db, keys, username, getConfig().login), opts);
   const ok = await verifyPassword(credentials.password, user?.password_hash);
   if (!ok || !user?.is_active) throw new AuthenticationFailed();
-  await withConnection((db) => recordSuccess(db, keys), opts);
+  await withConnection((db) => recordSuccess(db, keys, countedWide), opts);
   if (needsRehash(user.password_hash)) {
     const upgraded = await hashPassword(credentials.password);
     // Best effort: the login has succeeded; the next one upgrades if this UPDATE could not run.

@@ -1,28 +1,47 @@
 import { errorCode } from '../db.js';
-import { AccountRefused } from '../errors.js';
+import { AccountRefused, InvalidToken } from '../errors.js';
 
-// Revoked accounts, checked inside the statement each data request already runs (no extra
-// round trip). `activeUser('$1')` is a WHERE condition on no column of the statement's tables:
-// PostgreSQL evaluates it once, before any row is read (a "One-Time Filter"), so it fires even
-// when nothing would match; for a deleted or deactivated user it raises (migration
-// 1764000030000), which aborts the whole statement, writes included. api.ts turns that error
-// into SimpleJWT's answer. Put it in the WHERE of the statement's top-level query (an
-// `INSERT ... SELECT ... WHERE`, an UPDATE/DELETE's WHERE, or the final SELECT's).
+// Revoked accounts and revoked tokens, checked inside the statement each data request already
+// runs (no extra round trip). `activeUser('$1', '$2')` is a WHERE condition on no column of the
+// statement's tables: PostgreSQL evaluates it once, before any row is read (a "One-Time
+// Filter"), so it fires even when nothing would match; for a deleted or deactivated user, or an
+// access token issued before the user's tokens_valid_after ("log out everywhere", a password
+// change), it raises (migration 1764000040000), which aborts the whole statement, writes
+// included. api.ts turns that error into SimpleJWT's answer. Put it in the WHERE of the
+// statement's top-level query (an `INSERT ... SELECT ... WHERE`, an UPDATE/DELETE's WHERE, or
+// the final SELECT's).
+
+/** The authenticated caller: the access token's user and when the token was issued. */
+export interface Caller {
+  id: number;
+  /** When the token was issued, epoch seconds (lib/auth/tokens.ts, TokenClaims.issuedAt). */
+  issuedAt: number;
+}
 
 const USER_NOT_FOUND = 'CBU01';
 const USER_INACTIVE = 'CBU02';
+const TOKEN_REVOKED = 'CBU03';
 
-/** SQL: true for an existing, active user whose id is the parameter `param` (e.g. '$1'); raises otherwise. */
-export const activeUser = (param: string): string =>
-  `cashbook_check_user((SELECT active_user.is_active FROM users active_user WHERE active_user.id = ${param}))`;
+/**
+ * SQL: true for an existing, active user whose id is the parameter `user` (e.g. '$1') and whose
+ * tokens issued at the parameter `issuedAt` are still valid; raises otherwise.
+ */
+export const activeUser = (user: string, issuedAt: string): string =>
+  `(SELECT cashbook_check_access(active_user.is_active, active_user.tokens_valid_after, ${issuedAt}::float8)
+     FROM (VALUES (1)) AS active_one LEFT JOIN users active_user ON active_user.id = ${user})`;
+
+/** SimpleJWT's blacklist message, for a token revoked by "log out everywhere" or a password change. */
+export const revokedToken = (options?: ErrorOptions) => new InvalidToken('Token is blacklisted', options);
 
 /**
  * SimpleJWT's JWTAuthentication.get_user(): 401 "User not found" (user_not_found) or "User is
- * inactive" (user_inactive). Undefined for any other error.
+ * inactive" (user_inactive); a revoked token is SimpleJWT's blacklisted token (token_not_valid).
+ * Undefined for any other error.
  */
-export function accountRefusal(err: unknown): AccountRefused | undefined {
+export function accountRefusal(err: unknown): AccountRefused | InvalidToken | undefined {
   const code = errorCode(err);
   if (code === USER_NOT_FOUND) return new AccountRefused('User not found', 'user_not_found', { cause: err });
   if (code === USER_INACTIVE) return new AccountRefused('User is inactive', 'user_inactive', { cause: err });
+  if (code === TOKEN_REVOKED) return revokedToken({ cause: err });
   return undefined;
 }

@@ -64,5 +64,9 @@ export const tokenBody = object({
   password: anyPassword(),
 });
 
+/** Django's PasswordChangeForm, as JSON: the old password (any string), the new one (registration's rules). */
+export const changePasswordBody = object({ old_password: anyPassword(), new_password: newPassword() });
+export type ChangePasswordInput = z.output<typeof changePasswordBody>;
+
 export const refreshBody = object({ refresh: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.') });
 export const verifyBody = object({ token: z.string({ error: typeError('Not a valid string.') }).min(1, 'This field may not be blank.') });

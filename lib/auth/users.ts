@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { errorCode, type Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { isoTimestamp, selectList } from '../sql.js';
-import { activeUser } from './active-user.js';
+import { activeUser, type Caller } from './active-user.js';
 import { userOutput } from './schemas.js';
 
 export type PublicUser = z.output<typeof userOutput>;
@@ -44,10 +44,10 @@ export async function insertUser(
   }
 }
 
-export async function findUser(db: Db, id: number): Promise<PublicUser | undefined> {
+export async function findUser(db: Db, user: Caller): Promise<PublicUser | undefined> {
   const { rows } = await db.query<UserRow>(
-    `SELECT ${columns('users')} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1')}`,
-    [id],
+    `SELECT ${columns('users')} FROM users WHERE id = $1 AND is_active AND ${activeUser('$1', '$2')}`,
+    [user.id, user.issuedAt],
   );
   return rows[0] && toPublic(rows[0]);
 }

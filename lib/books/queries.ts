@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { errorCode, type Db } from '../db.js';
 import { Conflict, InvalidToken, NotFound } from '../errors.js';
-import { activeUser } from '../auth/active-user.js';
+import { activeUser, type Caller } from '../auth/active-user.js';
 import { withSavedResponse, type SaveAs } from '../idempotency.js';
 import { isoTimestamp, money, selectList } from '../sql.js';
 import { bookBalanceSql } from '../transactions/totals.js';
@@ -23,7 +23,7 @@ const columns = selectList(bookOutput, {
 
 export async function insertBook(
   db: Db,
-  userId: number,
+  user: Caller,
   input: CreateBookInput & { currency: string },
   save?: SaveAs,
   /** Chosen by the caller before sending, to find the row if the connection is lost. */
@@ -31,9 +31,9 @@ export async function insertBook(
 ): Promise<Book> {
   // A new book has no transactions: its balance needs no lookup.
   const insert = {
-    text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1')}
+    text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1', '$5')}
        RETURNING ${columns('b', { balance: `'0.00'` })}`,
-    values: [userId, input.name, input.currency, id ?? null],
+    values: [user.id, input.name, input.currency, id ?? null, user.issuedAt],
   };
   const { text, values } = save ? withSavedResponse(insert, save) : insert;
   try {
@@ -45,8 +45,11 @@ export async function insertBook(
   }
 }
 
-export async function findBook(db: Db, userId: number, id: string): Promise<Book> {
-  const { rows } = await db.query<Book>(`SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')}`, [id, userId]);
+export async function findBook(db: Db, user: Caller, id: string): Promise<Book> {
+  const { rows } = await db.query<Book>(
+    `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2', '$3')}`,
+    [id, user.id, user.issuedAt],
+  );
   if (!rows[0]) throw new NotFound();
   return rows[0];
 }
@@ -54,20 +57,20 @@ export async function findBook(db: Db, userId: number, id: string): Promise<Book
 /** Oldest first (the default book, created with the account, comes first). */
 export async function listBooks(
   db: Db,
-  userId: number,
+  user: Caller,
   { page, page_size }: { page: number; page_size: number },
 ): Promise<{ count: number; rows: Book[] }> {
   const { rows } = await db.query<Book & { total: string }>(
-    `SELECT ${columns('b')}, count(*) OVER () AS total FROM books b WHERE b.user_id = $1 AND ${activeUser('$1')}
+    `SELECT ${columns('b')}, count(*) OVER () AS total FROM books b WHERE b.user_id = $1 AND ${activeUser('$1', '$4')}
      ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3`,
-    [userId, page_size, (page - 1) * page_size],
+    [user.id, page_size, (page - 1) * page_size, user.issuedAt],
   );
   const count = rows[0] ? Number(rows[0].total) : 0;
   return { count, rows: rows.map(({ total: _total, ...row }) => row) };
 }
 
-export async function updateBook(db: Db, userId: number, id: string, changes: PatchBookInput): Promise<Book> {
-  const values: unknown[] = [id, userId];
+export async function updateBook(db: Db, user: Caller, id: string, changes: PatchBookInput): Promise<Book> {
+  const values: unknown[] = [id, user.id, user.issuedAt];
   const sets: string[] = [];
   for (const column of ['name', 'currency'] as const) {
     if (changes[column] === undefined) continue;
@@ -77,8 +80,8 @@ export async function updateBook(db: Db, userId: number, id: string, changes: Pa
   // An empty PATCH still answers the book (and 404s another user's).
   const { rows } = await db.query<Book>(
     sets.length
-      ? `UPDATE books b SET ${sets.join(', ')} WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')} RETURNING ${columns('b')}`
-      : `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2')}`,
+      ? `UPDATE books b SET ${sets.join(', ')} WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2', '$3')} RETURNING ${columns('b')}`
+      : `SELECT ${columns('b')} FROM books b WHERE b.id = $1 AND b.user_id = $2 AND ${activeUser('$2', '$3')}`,
     values,
   );
   if (!rows[0]) throw new NotFound();
@@ -90,7 +93,7 @@ export async function updateBook(db: Db, userId: number, id: string, changes: Pa
  * with its transactions. The default book (where old clients' transactions go) is never deleted.
  * A transaction inserted concurrently makes the foreign key refuse the delete (409, not data loss).
  */
-export async function deleteBook(db: Db, userId: number, id: string, force: boolean): Promise<void> {
+export async function deleteBook(db: Db, user: Caller, id: string, force: boolean): Promise<void> {
   let rows: Array<{ is_default: boolean; has_transactions: boolean; deleted: boolean }>;
   try {
     ({ rows } = await db.query(
@@ -105,8 +108,8 @@ export async function deleteBook(db: Db, userId: number, id: string, force: bool
          DELETE FROM books b USING allowed WHERE b.id = allowed.id AND b.user_id = $2 RETURNING b.id
        )
        SELECT target.is_default, target.has_transactions, EXISTS (SELECT 1 FROM gone) AS deleted FROM target
-       WHERE ${activeUser('$2')}`,
-      [id, userId, force],
+       WHERE ${activeUser('$2', '$4')}`,
+      [id, user.id, force, user.issuedAt],
     ));
   } catch (err) {
     if (errorCode(err) === '23503') throw bookNotEmpty();

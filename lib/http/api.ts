@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { getConfig } from '../config.js';
 import { newStats, type ConnectionOptions, type ConnectionStats } from '../db.js';
 import { RequestTimeout } from '../errors.js';
-import { accountRefusal } from '../auth/active-user.js';
+import { accountRefusal, type Caller } from '../auth/active-user.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody } from './body.js';
 import { errorResponse, HttpReply, json } from './responses.js';
@@ -28,8 +28,8 @@ export interface ApiRequest<B, Q> {
   body: B;
   query: Q;
   id: string;
-  /** The authenticated user's id (0 for `auth: false` routes). */
-  userId: number;
+  /** The access token's user and iat (id 0 for `auth: false` routes); statements check both. */
+  caller: Caller;
   event: Event;
   /** For withConnection: the early timeout's signal, the deadline for connect attempts, stats. */
   connection: ConnectionOptions;
@@ -74,6 +74,7 @@ interface ApiContext extends Context {
 }
 
 const DEFAULT_REMAINING_MS = 30_000;
+const ANONYMOUS: Caller = { id: 0, issuedAt: 0 };
 
 /** A handler for `spec`, an entry of the route table (lib/routes/). */
 export function api<S extends HandlerSpec>(
@@ -98,7 +99,7 @@ export function api<S extends HandlerSpec>(
     const remaining = context.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
     // Authentication first, as DRF's APIView.initial() runs before the view reads its input: an
     // anonymous request with a bad body or id is a 401, never a 400 or 404 that probes the API.
-    const userId = spec.auth ? await authenticate(event) : 0;
+    const caller = spec.auth ? await authenticate(event) : ANONYMOUS;
     const body = spec.body ? parse(spec.body[1], parseJsonBody(event, config.http.maxBodyBytes)) : undefined;
     const query = spec.query ? parse(spec.query, event.queryStringParameters ?? {}) : undefined;
     const id = hasId ? pathId(event) : '';
@@ -106,7 +107,7 @@ export function api<S extends HandlerSpec>(
       body: body as BodyOf<S>,
       query: query as QueryOf<S>,
       id,
-      userId,
+      caller,
       event,
       connection: {
         signal,
@@ -117,7 +118,7 @@ export function api<S extends HandlerSpec>(
       route,
       status,
     }).catch((err: unknown) => {
-      // A data statement found the token's user deleted or deactivated (lib/auth/active-user.ts).
+      // A data statement found the token's user deleted or deactivated, or the token revoked (lib/auth/active-user.ts).
       throw accountRefusal(err) ?? err;
     });
     return result instanceof HttpReply ? result.toResponse() : json(status, result);

@@ -1,12 +1,14 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { verifyToken } from '../auth/tokens.js';
+import type { Caller } from '../auth/active-user.js';
+import { verifyTokenClaims } from '../auth/tokens.js';
 import { InvalidToken, NotAuthenticated } from '../errors.js';
 
 /**
- * SimpleJWT's JWTStatelessUserAuthentication: the user id comes from a valid access token; no
- * database lookup (every query is scoped to that id, so a deleted user simply finds nothing).
+ * SimpleJWT's JWTStatelessUserAuthentication: the user id (and the token's iat) come from a valid
+ * access token; no database lookup here: every statement checks the account and the token's
+ * iat itself (lib/auth/active-user.ts).
  */
-export async function authenticate(event: APIGatewayProxyEventV2): Promise<number> {
+export async function authenticate(event: APIGatewayProxyEventV2): Promise<Caller> {
   const header = event.headers?.authorization?.trim();
   if (!header) throw new NotAuthenticated();
   const [scheme, token, ...rest] = header.split(/\s+/);
@@ -14,5 +16,6 @@ export async function authenticate(event: APIGatewayProxyEventV2): Promise<numbe
   if (!token || rest.length > 0) {
     throw new InvalidToken('Authorization header must contain two space-delimited values');
   }
-  return verifyToken(token, 'access');
+  const { userId, issuedAt } = await verifyTokenClaims(token, 'access');
+  return { id: userId, issuedAt };
 }

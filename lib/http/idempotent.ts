@@ -14,7 +14,7 @@ export async function idempotentCreate<T>(
 ): Promise<T | HttpReply> {
   const key = parseIdempotencyKey(req.event.headers?.['idempotency-key']);
   if (key === undefined) return withConnection((db) => write(db), req.connection);
-  const claim = { userId: req.userId, key, hash: requestHash(req.route, req.body) };
+  const claim = { userId: req.caller.id, issuedAt: req.caller.issuedAt, key, hash: requestHash(req.route, req.body) };
   return withConnection(async (db) => {
     const result = await claimKey(db, claim);
     if (!result.claimed) {

@@ -1,4 +1,4 @@
-import { refreshBody, registerBody, tokenBody, userOutput, verifyBody } from '../auth/schemas.js';
+import { changePasswordBody, refreshBody, registerBody, tokenBody, userOutput, verifyBody } from '../auth/schemas.js';
 import * as out from '../openapi/responses.js';
 import { invalidBody, ok, type Route, unauthenticated } from './route.js';
 
@@ -11,6 +11,7 @@ export const ACCOUNT_ROUTES = {
     responses: {
       201: ok('The new user', ['User', userOutput]),
       400: invalidBody,
+      403: { description: 'Registration is closed (REGISTRATION_ENABLED=false, e.g. during a cutover from the old backend)', json: ['Detail', out.detail] },
       429: { description: 'Too many registrations from this source; retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
     },
   },
@@ -33,6 +34,29 @@ export const ACCOUNT_ROUTES = {
     method: 'POST', path: '/api/token/verify', summary: 'Check a token', tag: 'accounts', auth: false, database: false,
     body: ['VerifyRequest', verifyBody],
     responses: { 200: ok('Valid', ['Empty', out.empty]), 400: invalidBody, 401: unauthenticated },
+  },
+  blacklistToken: {
+    method: 'POST', path: '/api/token/blacklist', summary: 'Log out: this refresh token stops working', tag: 'accounts', auth: false, database: true,
+    body: ['RefreshRequest', refreshBody],
+    responses: {
+      200: ok('Blacklisted', ['Empty', out.empty]),
+      400: invalidBody,
+      401: { description: 'Invalid, expired or wrong-type token, or one already blacklisted or revoked', json: ['DetailWithCode', out.detailWithCode], headers: ['WWW-Authenticate'] },
+    },
+  },
+  revokeTokens: {
+    method: 'POST', path: '/api/token/revoke', summary: 'Log out everywhere: every token of the caller issued until now stops working', tag: 'accounts', auth: true, database: true,
+    responses: { 204: ok('Revoked: refresh tokens at once, access tokens (this one too) on their next use; a login right after works'), 401: unauthenticated },
+  },
+  changePassword: {
+    method: 'POST', path: '/api/password/change', summary: 'Change the password; every token issued until now stops working', tag: 'accounts', auth: true, database: true,
+    body: ['ChangePasswordRequest', changePasswordBody],
+    responses: {
+      204: ok('Changed; every session ends, this one too: log in again with the new password'),
+      400: invalidBody,
+      401: unauthenticated,
+      409: { description: 'The password was changed by another request meanwhile', json: ['Detail', out.detail] },
+    },
   },
   getMe: {
     method: 'GET', path: '/api/me', summary: 'The current user', tag: 'accounts', auth: true, database: true,

@@ -1,3 +1,4 @@
+import type { Caller } from '../auth/active-user.js';
 import { csvLine, type Cell } from '../csv.js';
 import type { Db } from '../db.js';
 import { BadRequest } from '../errors.js';
@@ -38,8 +39,8 @@ const tooLarge = () =>
   );
 
 /** One statement; one row past the cap tells "too many" without fetching them all. */
-export async function exportRows(db: Db, userId: number, filters: Filters): Promise<ListedTransaction[]> {
-  const { rows } = await listLedger(db, userId, filters, { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true });
+export async function exportRows(db: Db, user: Caller, filters: Filters): Promise<ListedTransaction[]> {
+  const { rows } = await listLedger(db, user, filters, { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true });
   if (rows.length > EXPORT_MAX_ROWS) throw tooLarge();
   return rows;
 }

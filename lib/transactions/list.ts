@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { activeUser } from '../auth/active-user.js';
+import { activeUser, type Caller } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
@@ -40,11 +40,11 @@ interface Slice {
 
 export async function listLedger(
   db: Db,
-  userId: number,
+  user: Caller,
   filters: Filters,
   slice: Slice,
 ): Promise<{ count: number; rows: ListedTransaction[] }> {
-  const { where, values } = filterSql(userId, filters);
+  const { where, values } = filterSql(user.id, filters);
   const param = paramsOf(values);
   const tally = tallyFor(filters);
   const own = ownBooksSql('$1', filters, param);
@@ -65,7 +65,7 @@ export async function listLedger(
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
      FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
      LEFT JOIN (page p CROSS JOIN ledger) ON true
-     WHERE ${activeUser('$1')}
+     WHERE ${activeUser('$1', param(user.issuedAt))}
      ORDER BY ${orderSql(filters.ordering, 'p.')}`,
     values,
   );

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { activeUser } from '../auth/active-user.js';
+import { activeUser, type Caller } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql } from './filters.js';
@@ -29,11 +29,11 @@ interface Row {
  * numerics, so they never overflow the NUMERIC(14,2) of a single amount. The grand-total set
  * () always yields a row, even for no match.
  */
-export async function summarize(db: Db, userId: number, filters: Filters): Promise<Summary> {
-  const values: unknown[] = [userId];
+export async function summarize(db: Db, user: Caller, filters: Filters): Promise<Summary> {
+  const values: unknown[] = [user.id];
   const param = paramsOf(values);
   const own = ownBooksSql('$1', filters, param);
-  const groups = summaryGroupsSql(filters, summaryTally(filters), () => filterSql(userId, filters, values).where, param);
+  const groups = summaryGroupsSql(filters, summaryTally(filters), () => filterSql(user.id, filters, values).where, param);
   const income = `sum(g.amount) FILTER (WHERE g.type = 'income')`;
   const expense = `sum(g.amount) FILTER (WHERE g.type = 'expense')`;
   const { rows } = await db.query<Row>(
@@ -44,7 +44,7 @@ export async function summarize(db: Db, userId: number, filters: Filters): Promi
             ${money(income)} AS income, ${money(expense)} AS expense,
             ${money(`COALESCE(${income}, 0) - COALESCE(${expense}, 0)`)} AS balance
      FROM g
-     WHERE ${activeUser('$1')}
+     WHERE ${activeUser('$1', param(user.issuedAt))}
      GROUP BY GROUPING SETS ((), (g.category), (g.month))
      ORDER BY per_category, per_month, g.category, g.month`,
     values,

@@ -1,4 +1,4 @@
-import { moveUserIdsPastImported, upsertUsers, usernameClashes } from '../../lib/auth/import.js';
+import { moveUserIdsPastImported, normalisedDuplicates, upsertUsers, userClashes, type Clash } from '../../lib/auth/import.js';
 import type { DatabaseConfig } from '../../lib/config.js';
 import { withConnection, withTransaction } from '../../lib/db.js';
 import {
@@ -44,12 +44,19 @@ export interface TableCounts {
   invalid: number;
   /** Valid rows not written because their batch had an invalid row. */
   held: number;
+  /** Users that clash with this database, and the transactions left out with them. */
+  clashed: number;
 }
 
 export interface ImportSummary {
   users: TableCounts;
   transactions: TableCounts & { deleted: number };
   rejected: Rejected[];
+  /**
+   * Old users who are not who this database holds under their id or name (someone registered
+   * here meanwhile): left out with their transactions, never written over the account here.
+   */
+  clashes: Clash[];
   seconds: number;
   /** The old server's clock when this run started reading: the next delta's --since (minus a margin). */
   startedAt: string;
@@ -58,7 +65,7 @@ export interface ImportSummary {
 export const CONNECT_BUDGET_MS = 60_000;
 const SWEEP_BATCH = 50_000;
 
-const counts = (): TableCounts => ({ read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0, held: 0 });
+const counts = (): TableCounts => ({ read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0, held: 0, clashed: 0 });
 
 export async function importDjango(opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
@@ -68,6 +75,10 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   const progress = new Progress(opts.progress, total.users + total.transactions);
 
   const users = counts();
+  const clashes: Clash[] = [];
+  // Kept for the whole run (a handful of ids): their transactions must not land in the account
+  // that holds their id here, nor be deleted from it by --delete-missing.
+  const clashed = new Set<string>();
   for (let after = 0; ; ) {
     const batch = await withConnection((db) => readUsers(db, after, opts.batchSize), conn(opts.source));
     if (batch.length === 0) break;
@@ -78,20 +89,31 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       const problem = userProblem(u);
       if (problem) bad.set(u.id, problem);
     }
-    await withTransaction(async (db) => {
-      for (const [id, owner] of await usernameClashes(db, batch)) {
-        if (!bad.has(id)) bad.set(id, `username already taken here by user ${owner}`);
-      }
-      const good = batch.filter((u) => !bad.has(u.id));
-      if (bad.size > 0 && !opts.skipInvalid) {
+    // Two names of one batch that normalise to one; across batches, the first one written here
+    // makes the later one a clash with this database.
+    const duplicates = normalisedDuplicates(batch);
+    const fresh = batch.filter((_, n) => !duplicates.has(n));
+    const found = await withTransaction(async (db) => {
+      const here = await userClashes(db, fresh);
+      const left = fresh.filter((_, n) => !here.has(n));
+      const good = left.filter((u) => !bad.has(u.id));
+      if (good.length < left.length && !opts.skipInvalid) {
         users.held += good.length;
-        return;
+        return here;
       }
       const written = await upsertUsers(db, good, opts.currency);
       users.inserted += written.inserted;
       users.updated += written.updated;
       users.unchanged += good.length - written.inserted - written.updated;
+      return here;
     }, conn(opts.target));
+    for (const clash of [...duplicates.values(), ...found.values()]) {
+      clashes.push(clash);
+      clashed.add(String(clash.id));
+      // Reported as a clash only, not also as invalid.
+      bad.delete(clash.id!);
+    }
+    users.clashed += duplicates.size + found.size;
     for (const [id, reason] of bad) rejected.push({ table: 'auth_user', id: String(id), reason });
     users.invalid += bad.size;
     progress.advance(batch.length);
@@ -111,14 +133,16 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
     next.catch(() => undefined);
     transactions.read += batch.length;
     const bad = new Map<string, string>();
-    for (const t of batch) {
+    const theirs = batch.filter((t) => !clashed.has(t.user_id));
+    transactions.clashed += batch.length - theirs.length;
+    for (const t of theirs) {
       const problem = transactionProblem(t);
       if (problem) bad.set(t.id, problem);
     }
     await withTransaction(async (db) => {
-      const missing = await missingUsers(db, batch.filter((t) => !bad.has(t.id)).map((t) => t.user_id));
-      for (const t of batch) if (missing.has(t.user_id) && !bad.has(t.id)) bad.set(t.id, `user ${t.user_id} is missing`);
-      const good: DjangoTransaction[] = batch.filter((t) => !bad.has(t.id));
+      const missing = await missingUsers(db, theirs.filter((t) => !bad.has(t.id)).map((t) => t.user_id));
+      for (const t of theirs) if (missing.has(t.user_id) && !bad.has(t.id)) bad.set(t.id, `user ${t.user_id} is missing`);
+      const good: DjangoTransaction[] = theirs.filter((t) => !bad.has(t.id));
       if (bad.size > 0 && !opts.skipInvalid) {
         transactions.held += good.length;
         return;
@@ -133,23 +157,25 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
     progress.advance(batch.length);
   }
 
-  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn);
+  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
   // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
   // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
   if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
     await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
   }
   progress.done();
-  return { users, transactions, rejected, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
+  return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
 /**
  * Deletions in the old database since the last run: its ids are read in ranges (ids only), and
- * this database's ids in the same range that it lacks are deleted.
+ * this database's ids in the same range that it lacks are deleted — except those of the account
+ * here that holds a clashing user's id (`keep`): they were never the old database's.
  */
 async function sweepDeleted(
   opts: ImportOptions,
   conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
+  keep: readonly string[],
 ): Promise<number> {
   let deleted = 0;
   for (let after = FIRST_UUID; ; ) {
@@ -164,7 +190,7 @@ async function sweepDeleted(
     const present = new Set(ids);
     deleted += await withTransaction(async (db) => {
       const gone = (await targetIdsInRange(db, after, last)).filter((id) => !present.has(id));
-      return deleteTransactions(db, gone);
+      return deleteTransactions(db, gone, keep);
     }, conn(opts.target));
     if (last === undefined) return deleted;
     after = last;

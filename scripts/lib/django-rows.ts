@@ -1,4 +1,4 @@
-import type { DjangoUser } from '../../lib/auth/import.js';
+import { normalizeUsername, type DjangoUser } from '../../lib/auth/import.js';
 import type { Db } from '../../lib/db.js';
 
 // The old Django backend's tables as the import reads them (auth_user and the transactions
@@ -103,8 +103,12 @@ export function transactionProblem(t: DjangoTransaction): string | undefined {
   return undefined;
 }
 
-/** Why a user cannot be imported: only their password format can be wrong (auth_user constrains the rest). */
+/**
+ * Why a user cannot be imported: their password format, or a username that NFKC makes longer
+ * than users.username's 150 characters (auth_user constrains the rest).
+ */
 export function userProblem(u: DjangoUser): string | undefined {
+  if ([...normalizeUsername(u.username)].length > 150) return 'username longer than 150 characters once normalised (NFKC)';
   if (SUPPORTED_HASH.test(u.password)) return undefined;
   // The algorithm's name only: a hash is a secret and never printed.
   const algorithm = /^[a-z0-9_]{1,30}\$/.test(u.password) ? u.password.slice(0, u.password.indexOf('$')) : 'unrecognised';

@@ -1,3 +1,4 @@
+import { normalizeUsername } from '../../lib/auth/import.js';
 import type { DatabaseConfig } from '../../lib/config.js';
 import { withConnection, type Db } from '../../lib/db.js';
 import { quoteTable } from './django-rows.js';
@@ -36,6 +37,8 @@ async function usersInRange(db: Db, table: 'auth_user' | 'users', after: number,
      FROM ${table} WHERE id > $1 ${upTo === undefined ? '' : 'AND id <= $2'} ORDER BY id`,
     upTo === undefined ? [after] : [after, upTo],
   );
+  // The import stores names NFKC-normalised, as registration and login use them.
+  if (table === 'auth_user') for (const r of rows) r.username = normalizeUsername(String(r.username));
   return new Map(rows.map((r) => [r.id, r]));
 }
 

@@ -52,11 +52,15 @@ export async function upsertTransactions(
 
 /**
  * The delta at cutover also carries deletions: ids of `ids` that the old database no longer has.
- * Used by the sweep, which compares the two id sets range by range.
+ * Used by the sweep, which compares the two id sets range by range; `keepUsers`' transactions
+ * are never deleted.
  */
-export async function deleteTransactions(db: Db, ids: readonly string[]): Promise<number> {
+export async function deleteTransactions(db: Db, ids: readonly string[], keepUsers: readonly string[] = []): Promise<number> {
   if (ids.length === 0) return 0;
-  const { rowCount } = await db.query('DELETE FROM transactions WHERE id = ANY($1::uuid[])', [ids]);
+  const { rowCount } = await db.query('DELETE FROM transactions WHERE id = ANY($1::uuid[]) AND user_id <> ALL($2::bigint[])', [
+    ids,
+    keepUsers,
+  ]);
   return rowCount ?? 0;
 }
 

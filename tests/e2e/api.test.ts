@@ -65,6 +65,21 @@ describe('HTTP API through serverless-offline', () => {
     expect((await call('GET', '/api/me/', undefined, { authorization: `Bearer ${refreshed.body.access}` })).body.username).toBe('e2e-user');
   });
 
+  it('logs out, changes the password and logs out everywhere over HTTP', async () => {
+    const login = (password: string) => call('POST', '/api/token/', { username: 'e2e-user', password });
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const first = (await login('correct-horse')).body;
+    expect((await call('POST', '/api/token/blacklist/', { refresh: first.refresh })).body).toEqual({});
+    expect((await call('POST', '/api/token/refresh/', { refresh: first.refresh })).status).toBe(401);
+    const changed = await call('POST', '/api/password/change/', { old_password: 'correct-horse', new_password: 'new-horse-staple' }, bearer(first.access));
+    expect(changed.status).toBe(204);
+    expect((await call('GET', '/api/me/', undefined, bearer(first.access))).status).toBe(401);
+    const second = (await login('new-horse-staple')).body;
+    expect((await call('POST', '/api/token/revoke/', undefined, bearer(second.access))).status).toBe(204);
+    expect((await call('GET', '/api/me/', undefined, bearer(second.access))).status).toBe(401);
+    expect((await login('new-horse-staple')).status).toBe(200);
+  });
+
   it('answers 405 for a wrong method and 404 for an unknown route, DRF-style', async () => {
     const wrong = await call('PATCH', '/api/transactions/');
     expect(wrong.status).toBe(405);

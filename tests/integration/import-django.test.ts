@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { handler as getMe } from '../../functions/get-me.js';
+import { handler as createTransaction } from '../../functions/create-transaction.js';
 import { handler as listTransactions } from '../../functions/list-transactions.js';
 import { handler as obtainToken } from '../../functions/obtain-token.js';
 import { handler as register } from '../../functions/register.js';
@@ -209,5 +210,124 @@ describeWith(['django'], 'import-django', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('--since must be a timestamp');
     expect((await run('--transactions-table', 'a.b.c')).code).toBe(2);
+  });
+});
+
+describeWith(['django'], 'import-django during a cutover: an id or a name given out by both backends', () => {
+  const BEFORE = '2000-01-01T00:00:00Z';
+  /** An old-backend user made as Django's ORM stores one (alice's hash: its password is PASSWORD). */
+  const addOldUser = (id: number, username: string, joined = 'now()') =>
+    old.query(`INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+      SELECT $1, password, false, $2, '', '', '', false, true, ${joined} FROM auth_user WHERE id = 1`, [id, username]);
+  const login = (username: string, password: string) =>
+    invoke(obtainToken, { method: 'POST', path: '/api/token/', body: { username, password } });
+  const account = (id: number) =>
+    adminQuery(
+      `SELECT u.username, u.password_hash, u.date_joined::text,
+              (SELECT json_agg(b ORDER BY b.id) FROM books b WHERE b.user_id = u.id) AS books,
+              (SELECT json_agg(t.id ORDER BY t.id) FROM transactions t WHERE t.user_id = u.id) AS transactions
+       FROM users u WHERE u.id = $1`,
+      [id],
+    );
+
+  beforeAll(async () => {
+    await resetData();
+    old = await createOldDatabase();
+    await django(['users', JSON.stringify([{ username: 'alice', password: PASSWORD }, { username: 'bob', password: PASSWORD }])], old.name);
+    await addOld([{ user: 1, amount: '1.00' }, { user: 2, amount: '2.00' }]);
+    expect((await run()).code).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await old?.drop();
+    await expectNoAppConnections();
+  });
+
+  it('leaves an account registered here alone when the old backend gave its id to someone else, and exits 1', async () => {
+    // Registration was left open: both backends hand out the next id to different people.
+    const mine = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'newcomer', password: 'newcomer-secret' } });
+    expect(mine.status).toBe(201);
+    const id: number = mine.body.id;
+    const token = (await login('newcomer', 'newcomer-secret')).body.access;
+    expect((await invoke(createTransaction, { method: 'POST', path: '/api/transactions/', token, body: { type: 'income', amount: '42.00' } })).status).toBe(201);
+    const before = await account(id);
+    await addOldUser(id, 'mallory');
+    await addOldUser(id + 1, 'erin');
+    await addOld([{ user: id, amount: '66.60', at: new Date().toISOString() }, { user: id + 1, amount: '3.00', at: new Date().toISOString() }]);
+
+    const res = await run('--since', BEFORE, '--delete-missing');
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(
+      new RegExp(`clash auth_user ${id}: id ${id} is another account here: "newcomer" joined .+, not the old backend's "mallory" joined .+; left out with their transactions`),
+    );
+    expect(res.stdout).toContain('users: 4 read, 1 inserted, 0 updated, 2 unchanged, 0 invalid, 1 left out with a clashing user');
+    expect(res.stdout).toContain('transactions: 4 read, 1 inserted, 0 updated, 2 unchanged, 0 invalid, 1 left out with a clashing user, 0 deleted');
+    expect(res.stdout).not.toContain('pbkdf2');
+    // The account here is untouched: name, password, books, and its transaction (which the old
+    // database never had, yet --delete-missing kept); mallory's transaction is not in it.
+    expect(await account(id)).toEqual(before);
+    expect((await login('newcomer', 'newcomer-secret')).status).toBe(200);
+    expect((await login('mallory', PASSWORD)).status).toBe(401);
+    const mine2 = await invoke(listTransactions, { path: '/api/transactions/', token });
+    expect(mine2.body.results.map((t: { amount: string }) => t.amount)).toEqual(['42.00']);
+    // The rest of the batch went in.
+    expect((await login('erin', PASSWORD)).status).toBe(200);
+    expect(await newCount('SELECT count(*) AS n FROM transactions WHERE user_id = $1', [id + 1])).toBe(1);
+    // --verify does not pass over it either.
+    const verify = await run('--verify');
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(`user ${id}: username differs`);
+  });
+
+  it('leaves out an old user whose name was registered here under another id', async () => {
+    const theirs = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'frank', password: 'frank-secret' } });
+    expect(theirs.status).toBe(201);
+    await addOldUser(900, 'frank');
+    await addOld([{ user: 900, amount: '9.00' }]);
+    const res = await run('--since', BEFORE);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(new RegExp(`clash auth_user 900: username "frank" is taken here by user ${theirs.body.id} \\("frank", joined .+\\); left out with their transactions`));
+    // Not "user 900 is missing": the clash holds back no batch, and nothing of 900's is written.
+    expect(res.stdout).not.toContain('is missing');
+    expect(res.stdout).toMatch(/transactions: \d+ read, 0 inserted, 0 updated, \d+ unchanged, 0 invalid, 2 left out with a clashing user/);
+    expect(await newCount('SELECT count(*) AS n FROM users WHERE id = 900')).toBe(0);
+    expect(await newCount("SELECT count(*) AS n FROM transactions WHERE amount = 9.00")).toBe(0);
+    expect((await login('frank', 'frank-secret')).status).toBe(200);
+  });
+
+  it('stores names NFKC-normalised, so an imported "ｇrace" logs in and "grace" cannot register beside her', async () => {
+    await addOldUser(910, 'ｇrace');
+    await run();
+    expect(await adminQuery('SELECT username FROM users WHERE id = 910')).toEqual([{ username: 'grace' }]);
+    const token = await login('ｇrace', PASSWORD);
+    expect(token.status).toBe(200);
+    expect((await invoke(getMe, { path: '/api/me/', token: token.body.access })).body).toMatchObject({ id: 910, username: 'grace' });
+    expect((await login('grace', PASSWORD)).status).toBe(200);
+    const twin = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'grace', password: 'another-secret' } });
+    expect(twin.status).toBe(400);
+    expect(twin.body).toEqual({ username: ['A user with that username already exists.'] });
+    // The database itself holds it, whatever writes the row.
+    await expect(adminQuery("INSERT INTO users (username, password_hash) VALUES ('ｇrace', '!')")).rejects.toThrow(/users_username_nfkc_key/);
+  });
+
+  it('reports two old names that are one once normalised: the lower id keeps it', async () => {
+    await addOldUser(920, 'ｈeidi');
+    await addOldUser(921, 'heidi');
+    await addOldUser(922, 'ａlice');
+    await addOld([{ user: 921, amount: '92.10' }, { user: 922, amount: '92.20' }]);
+    const res = await run();
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain(
+      'clash auth_user 921: username "heidi" is, once normalised, the same name as user 920\'s "ｈeidi" (NFKC: "heidi") of the old backend, which keeps it',
+    );
+    expect(res.stdout).toContain('clash auth_user 922: username "ａlice" (NFKC: "alice") is, once normalised, the same name as user 1\'s "alice"');
+    expect(await adminQuery('SELECT id::int, username FROM users WHERE id >= 920 ORDER BY id')).toEqual([{ id: 920, username: 'heidi' }]);
+    expect(await newCount('SELECT count(*) AS n FROM transactions WHERE amount IN (92.10, 92.20)')).toBe(0);
+    expect((await login('alice', PASSWORD)).status).toBe(200);
+    // One user per batch: each finds the name already taken here, by the normalised index.
+    const alone = await run('--batch', '1');
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toContain('clash auth_user 921: username "heidi" is taken here by user 920 ("heidi", joined');
+    expect(alone.stdout).toContain('clash auth_user 922: username "ａlice" (NFKC: "alice") is taken here by user 1 ("alice", joined');
   });
 });

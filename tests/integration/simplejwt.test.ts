@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { handler as blacklistToken } from '../../functions/blacklist-token.js';
 import { handler as getMe } from '../../functions/get-me.js';
 import { handler as refreshToken } from '../../functions/refresh-token.js';
+import { handler as revokeTokens } from '../../functions/revoke-tokens.js';
 import { handler as verifyToken } from '../../functions/verify-token.js';
 import { handler as listTransactions } from '../../functions/list-transactions.js';
 import { issueTokenPair } from '../../lib/auth/tokens.js';
@@ -63,5 +65,14 @@ describeWith(['django'], 'tokens shared with the old Django backend (SimpleJWT 5
   it('refuses an old token for a user the import did not bring over', async () => {
     const { access } = JSON.parse(await django(['mint', '9999']));
     expect((await invoke(getMe, { path: '/api/me/', token: access })).status).toBe(401);
+  });
+
+  it('logs out (blacklists by its jti) a refresh token the old backend issued, and revokes its access tokens', async () => {
+    const { access, refresh } = JSON.parse(await django(['mint', String(USER_ID)]));
+    const refreshOld = () => invoke(refreshToken, { method: 'POST', path: '/api/token/refresh/', body: { refresh } });
+    expect((await invoke(blacklistToken, { method: 'POST', path: '/api/token/blacklist/', body: { refresh } })).status).toBe(200);
+    expect(await refreshOld()).toMatchObject({ status: 401, body: { detail: 'Token is blacklisted', code: 'token_not_valid' } });
+    expect((await invoke(revokeTokens, { method: 'POST', path: '/api/token/revoke/', token: access })).status).toBe(204);
+    expect(await invoke(getMe, { path: '/api/me/', token: access })).toMatchObject({ status: 401, body: { detail: 'Token is blacklisted', code: 'token_not_valid' } });
   });
 });

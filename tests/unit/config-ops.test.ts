@@ -10,7 +10,7 @@ describe('loadConfig: observability, CORS, login limit', () => {
     const config = loadConfig(base);
     expect(config.metrics).toEqual({ enabled: true, namespace: 'CashbookApi' });
     expect(config.corsOrigins).toEqual([]);
-    expect(config.login).toEqual({ maxFailures: 5, windowSeconds: 900, sourceMaxFailures: 50, userMaxFailures: 20, userWindowSeconds: 3600 });
+    expect(config.login).toEqual({ maxFailures: 5, windowSeconds: 900, sourceMaxFailures: 50, userMaxFailures: 20, userWindowSeconds: 3600, delaySeconds: 2, maxDelaySeconds: 300 });
     expect(config.register).toEqual({ max: 20, windowSeconds: 3600 });
     expect(config.passwords).toEqual({ pbkdf2Iterations: 260_000 });
     expect(config.functionName).toBe('cashbook-local');

@@ -36,7 +36,7 @@ describe('login timing', () => {
   beforeAll(async () => {
     await resetData();
     await registerUser({ username: 'scrypt-user', password: 'correct-horse-battery', email: '' }, '192.0.2.1', {});
-    const created = await withConnection((db) =>
+    const { created } = await withConnection((db) =>
       importUsers(
         db,
         [

@@ -21,9 +21,9 @@ import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { invoke, type EventInput } from '../../support/events.js';
 
-// A deactivated (is_active = false) or deleted user keeps valid tokens; every data request is
-// refused anyway (SimpleJWT's JWTAuthentication messages), inside the statement the request
-// already runs, and refresh reads the account.
+// A deactivated (is_active = false) or deleted user keeps valid tokens, and so does a user who
+// logged out everywhere; every data request is refused anyway (SimpleJWT's JWTAuthentication
+// messages), inside the statement the request already runs, and refresh reads the account.
 
 const INACTIVE = { detail: 'User is inactive', code: 'user_inactive' };
 const NOT_FOUND = { detail: 'User not found', code: 'user_not_found' };
@@ -104,6 +104,24 @@ describe('revoked accounts', () => {
     expect(res.status).toBe(401);
     expect(res.body).toEqual(NOT_FOUND);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it.each(endpoints)('%s: an access token issued before tokens_valid_after gets 401 token_not_valid, nothing is written', async (_name, handler, input) => {
+    // As "log out everywhere" or a password change would (tests/integration/handlers/sessions.test.ts).
+    await adminQuery("UPDATE users SET tokens_valid_after = date_trunc('second', now()) + interval '1 second' WHERE id = $1", [user.id]);
+    const before = await snapshot();
+    const res = await invoke(handler, { ...input(), token: user.access });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ detail: 'Token is blacklisted', code: 'token_not_valid' });
+    expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="api"');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it.each(endpoints)('%s: an access token issued at or after tokens_valid_after works', async (_name, handler, input) => {
+    await adminQuery("UPDATE users SET tokens_valid_after = now() - interval '5 seconds' WHERE id = $1", [user.id]);
+    const res = await invoke(handler, { ...input(), token: user.access });
+    expect(res.status).toBeLessThan(500);
+    expect(res.status).not.toBe(401);
   });
 
   describe('tokens', () => {

@@ -55,6 +55,14 @@ describe('tokens', () => {
       expect(claims.exp).toBe(nowSeconds() + 86_400);
     });
 
+    it('makes the jti a UUIDv7 (32 hex digits, like SimpleJWT’s) holding the issue time to the millisecond', async () => {
+      vi.setSystemTime(NOW.getTime() + 789);
+      const { jti, iat } = decodeJwt(await signToken(userId, 'access'));
+      expect(jti).toMatch(/^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+      expect(parseInt(jti!.slice(0, 12), 16)).toBe(NOW.getTime() + 789);
+      expect(iat).toBe(NOW.getTime() / 1000);
+    });
+
     it('gives every token its own jti', async () => {
       const [a, b] = await Promise.all([signToken(userId, 'access'), signToken(userId, 'access')]);
       expect(decodeJwt(a).jti).not.toBe(decodeJwt(b).jti);
@@ -173,9 +181,38 @@ describe('tokens', () => {
   });
 
   describe('verifyTokenClaims', () => {
-    it('also gives the token’s iat (refresh checks it against the account’s tokens_valid_after)', async () => {
+    it('also gives the token’s iat, exp and jti (revocation and the blacklist check them)', async () => {
       const refresh = await signToken(userId, 'refresh');
-      await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({ userId, issuedAt: nowSeconds() });
+      const claims = decodeJwt(refresh);
+      await expect(verifyTokenClaims(refresh, 'refresh')).resolves.toEqual({
+        userId,
+        issuedAt: Date.now() / 1000,
+        expiresAt: claims.exp,
+        jti: claims.jti,
+      });
+    });
+
+    it('takes the issue time to the millisecond from a UUIDv7 jti that agrees with iat, else the start of iat’s second', async () => {
+      vi.setSystemTime(NOW.getTime() + 456);
+      const ours = await signToken(userId, 'access');
+      await expect(verifyTokenClaims(ours, 'access')).resolves.toMatchObject({ issuedAt: (NOW.getTime() + 456) / 1000 });
+      // SimpleJWT's uuid4().hex, and a v7 jti from another second: iat decides.
+      const old = await foreignToken({ jti: 'a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d' });
+      await expect(verifyTokenClaims(old, 'access')).resolves.toMatchObject({ issuedAt: nowSeconds() });
+      const otherSecond = await foreignToken({ jti: `${(NOW.getTime() - 5000).toString(16).padStart(12, '0')}7abc8abcdefabcdefabc` });
+      await expect(verifyTokenClaims(otherSecond, 'access')).resolves.toMatchObject({ issuedAt: nowSeconds() });
+    });
+
+    it('counts an iat it cannot compare (absent, fractional, absurd) conservatively, and a bad jti as none', async () => {
+      const claimsOf = async (extra: Record<string, unknown>) => {
+        const claims = { token_type: 'access', user_id: 7, jti: 'abc', iat: nowSeconds(), exp: nowSeconds() + 300, ...extra };
+        return verifyTokenClaims(await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(SECRET), 'access');
+      };
+      await expect(claimsOf({ iat: 1_764_000_000.7 })).resolves.toMatchObject({ issuedAt: 1_764_000_000 });
+      await expect(claimsOf({ iat: 1e300 })).resolves.toMatchObject({ issuedAt: 0 });
+      await expect(claimsOf({ iat: -5 })).resolves.toMatchObject({ issuedAt: 0 });
+      await expect(claimsOf({ jti: 'has space' })).resolves.toMatchObject({ jti: undefined });
+      await expect(claimsOf({ exp: 1e300 })).resolves.toMatchObject({ expiresAt: 253_402_300_799 });
     });
   });
 });
