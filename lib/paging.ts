@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bounded } from './validation.js';
 
 // DRF PageNumberPagination's query parameters, part of every list query's schema. The page
 // envelope (next/previous URLs) is HTTP's: lib/http/pagination.ts.
@@ -9,6 +10,7 @@ const DEFAULT_PAGE_SIZE = 50;
 const positiveInt = (name: string) =>
   z
     .string()
+    .max(9, bounded(`${name} must be a positive integer.`))
     .regex(/^\d{1,9}$/, `${name} must be a positive integer.`)
     .transform(Number)
     .refine((n) => n >= 1, `${name} must be a positive integer.`);
