@@ -37,6 +37,11 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody(post('"text"', 'application/json'), MAX)).toBe('text');
   });
 
+  it('reads a lone surrogate as U+FFFD, as PostgreSQL would store it; pairs and other escapes stay', () => {
+    const body = String.raw`{"username": "\ud800", "b": ["x\udc00y\ud83d"], "emoji": "\ud83d\udcb8", "raw": "💸", "t": "\u0041"}`;
+    expect(parseJsonBody(post(body, 'application/json'), MAX)).toEqual({ username: '\ufffd', b: ['x\ufffdy\ufffd'], emoji: '💸', raw: '💸', t: 'A' });
+  });
+
   it('reads a body without a content type as JSON', () => {
     expect(parseJsonBody(post('{"a":1}'), MAX)).toEqual({ a: 1 });
   });
