@@ -51,16 +51,24 @@ export function normaliseAmount(input: string | number, { allowZero = false } = 
   return { value };
 }
 
+/** How the document describes an amount string (the parser is more lenient: "+5", " 5.", "0005"). */
+export const AMOUNT_PATTERN = '^\\d{1,10}(\\.\\d{1,2})?$';
+
 /** A positive amount, as DRF's DecimalField(max_digits=12, decimal_places=2, min_value=0.01). */
 export const amount = () =>
-  z.union([z.string(), z.number()], { error: typeError('A valid number is required.') }).transform((input, ctx) => {
-    const result = normaliseAmount(input);
-    if ('error' in result) {
-      ctx.addIssue({ code: 'custom', message: result.error });
-      return z.NEVER;
-    }
-    return result.value;
-  });
+  z
+    .union([z.string().meta({ pattern: AMOUNT_PATTERN }), z.number().meta({ minimum: 0.01, maximum: 9_999_999_999.99 })], {
+      error: typeError('A valid number is required.'),
+    })
+    .meta({ examples: ['150.00', 150.5] })
+    .transform((input, ctx) => {
+      const result = normaliseAmount(input);
+      if ('error' in result) {
+        ctx.addIssue({ code: 'custom', message: result.error });
+        return z.NEVER;
+      }
+      return result.value;
+    });
 
 /** An amount as the API answers it: positive, at most 12 digits, two places. */
 export const amountOutput = () => z.string().regex(/^\d{1,10}\.\d{2}$/).meta({ example: '150.00' });

@@ -23,6 +23,7 @@ const currency = () =>
     .string({ error: typeError('Not a valid string.') })
     // Room for surrounding spaces; anything longer is no code, and is refused before it is read.
     .max(MAX_CURRENCY_INPUT, { error: notCurrency, abort: true })
+    .meta({ examples: ['INR', 'usd'] })
     .transform((c) => c.trim().toUpperCase())
     .refine(isCurrencyCode, { error: notCurrency });
 

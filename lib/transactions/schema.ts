@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isUuid, UUID_LENGTH } from '../ids.js';
-import { amount, amountOutput, moneyOutput, normaliseAmount } from '../money.js';
+import { amount, AMOUNT_PATTERN, amountOutput, moneyOutput, normaliseAmount } from '../money.js';
 import { pageFields } from '../paging.js';
 import { isCalendarDate } from '../dates.js';
 import { bounded, choice, dateString, hasNoNul, NUL_MESSAGE, object, text, typeError } from '../validation.js';
@@ -122,29 +122,33 @@ export const DEFAULT_ORDERING: OrderTerm[] = [
 /** Each field once, each with a "-": far below this; a longer value is refused before it is split. */
 const MAX_ORDERING_LENGTH = 100;
 
-const ordering = z.string().max(MAX_ORDERING_LENGTH, bounded(`Ensure this value has at most ${MAX_ORDERING_LENGTH} characters.`)).transform((raw, ctx) => {
-  const terms: OrderTerm[] = [];
-  for (const part of raw.split(',').map((p) => p.trim())) {
-    const descending = part.startsWith('-');
-    const field = descending ? part.slice(1) : part;
-    if (!(ORDERING_FIELDS as readonly string[]).includes(field)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `Invalid ordering "${part}". Use ${ORDERING_FIELDS.join(', ')}, each optionally prefixed with "-".`,
-      });
-      return z.NEVER;
+const ordering = z
+  .string()
+  .max(MAX_ORDERING_LENGTH, bounded(`Ensure this value has at most ${MAX_ORDERING_LENGTH} characters.`))
+  .meta({ examples: ['-date', 'amount,-created_at'] })
+  .transform((raw, ctx) => {
+    const terms: OrderTerm[] = [];
+    for (const part of raw.split(',').map((p) => p.trim())) {
+      const descending = part.startsWith('-');
+      const field = descending ? part.slice(1) : part;
+      if (!(ORDERING_FIELDS as readonly string[]).includes(field)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `Invalid ordering "${part}". Use ${ORDERING_FIELDS.join(', ')}, each optionally prefixed with "-".`,
+        });
+        return z.NEVER;
+      }
+      if (terms.some((t) => t.field === field)) continue;
+      terms.push({ field: field as OrderingField, descending });
     }
-    if (terms.some((t) => t.field === field)) continue;
-    terms.push({ field: field as OrderingField, descending });
-  }
-  return terms;
-});
+    return terms;
+  });
 
 const filterDate = () =>
   z.string().max(10, bounded('Enter a valid date.')).refine(isCalendarDate, 'Enter a valid date.').meta({ format: 'date' });
 
 const filterAmount = () =>
-  z.string().transform((raw, ctx) => {
+  z.string().meta({ pattern: AMOUNT_PATTERN, examples: ['100', '0.50'] }).transform((raw, ctx) => {
     // A bound, not an amount: 0 is a valid lower bound (django-filter's NumberFilter takes it).
     const result = normaliseAmount(raw, { allowZero: true });
     if ('error' in result) {
