@@ -15,7 +15,7 @@ const DECIMAL = /^([+-]?)(?=\.?\d)(\d*)(?:\.(\d*))?$/;
  * DRF's DecimalField.MAX_STRING_LENGTH: a longer string is refused before it is read, so the
  * work done on an amount is bounded whatever the body holds.
  */
-export const MAX_AMOUNT_LENGTH = 1000;
+const MAX_AMOUNT_LENGTH = 1000;
 
 /** `digits` without its trailing zeros ("500" -> "5"); a loop, where /0+$/ is quadratic in a run of zeros. */
 function withoutTrailingZeros(digits: string): string {

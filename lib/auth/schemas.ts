@@ -5,6 +5,12 @@ import { bounded, hasNoNul, NUL_MESSAGE, object, typeError } from '../validation
 
 const USERNAME = /^[\p{L}\p{N}_.@+-]+$/u;
 const MAX_PASSWORD = 4096;
+/**
+ * NFKC composes at most 4 code points into one, so no longer string can normalise to a valid
+ * username: it is left as it is for the length check to refuse, instead of being expanded first
+ * (one U+FDFA becomes 18 characters).
+ */
+const MAX_NORMALISED = 4 * 150;
 
 /**
  * Django's normalize_username (NFKC) before any rule, as its UsernameField does: "ａdmin"
@@ -12,12 +18,6 @@ const MAX_PASSWORD = 4096;
  */
 const nfkc = (input: unknown) =>
   typeof input === 'string' && input.length <= MAX_NORMALISED ? input.normalize('NFKC') : input;
-/**
- * NFKC composes at most 4 code points into one, so no longer string can normalise to a valid
- * username: it is left as it is for the length check to refuse, instead of being expanded first
- * (one U+FDFA becomes 18 characters).
- */
-const MAX_NORMALISED = 4 * 150;
 
 export const username = () =>
   z.preprocess(

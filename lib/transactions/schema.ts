@@ -11,9 +11,9 @@ export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] 
 /** Read-only fields an old client may echo back in PUT/PATCH; DRF ignores them, so do we. */
 const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after'] as const;
 
-/** A book id; whether it is one of the user's books is checked in SQL (400 if not). */
 const notUuid = (iss: { input?: unknown }) => `“${String(iss.input)}” is not a valid UUID.`;
 
+/** A book id; whether it is one of the user's books is checked in SQL (400 if not). */
 export const bookId = () =>
   z
     .string({ error: typeError('Not a valid string.') })
