@@ -74,6 +74,7 @@ describe('bad input', () => {
     ['an unknown route', notFound, () => ({ path: '/api/nothing-here/', routeKey: '$default' }), 404, { detail: 'Not found.' }],
     ['an unsupported method', methodNotAllowed, () => ({ method: 'PATCH', path: '/api/transactions/', routeKey: 'ANY /api/transactions' }), 405, { detail: 'Method "PATCH" not allowed.' }],
     ['a request without a token', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid }), 401, { detail: 'Authentication credentials were not provided.' }],
+    ['a 9 KB Authorization header', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid, headers: { authorization: `Bearer ${'a'.repeat(9 * 1024)}` } }), 401, { detail: 'Given token not valid for any token type', code: 'token_not_valid' }],
     ['a Bearer header without a token', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid, headers: { authorization: 'Bearer' } }), 401, { detail: 'Authorization header must contain two space-delimited values', code: 'token_not_valid' }],
     // Authentication comes first, as in DRF: an anonymous caller learns nothing about the input rules.
     ['an anonymous bad body', create, () => ({ method: 'POST', path: '/api/transactions/', body: { type: 'gift' } }), 401, { detail: 'Authentication credentials were not provided.' }],

@@ -60,7 +60,7 @@ describe('parseJsonBody', () => {
     expect((err as ParseError).status).toBe(400);
   });
 
-  it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp'])(
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', `application/json; ${'x'.repeat(250)}`])(
     'refuses a non-empty body of type %j with 415',
     (contentType) => {
       const err = thrown(() => parseJsonBody(post('{"a":1}', contentType), MAX));
