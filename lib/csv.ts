@@ -3,7 +3,9 @@
 // What makes a spreadsheet read a cell as a formula: = + - @ (also their full-width forms,
 // which Excel in East Asian locales converts), or a leading tab/CR before one of them.
 const TRIGGER = '=+\\-@\\t\\r\\uFF1D\\uFF0B\\uFF0D\\uFF20';
-const AT_START = new RegExp(`^[${TRIGGER}]`);
+// Spreadsheets trim a cell's leading spaces (and tabs, no-break and ideographic spaces) before
+// they look for a formula sign, so "  =1+1" runs like "=1+1". Quotes as after a ";" below.
+const AT_START = new RegExp(`^[\\s"]*[${TRIGGER}]`);
 // Locales whose list separator is ";" (most of Europe) split the whole line on it, quotes
 // notwithstanding, so every piece after a ";" (after optional spaces and quotes) starts a cell.
 const AFTER_SEMICOLON = new RegExp(`;(?=[\\s"]*[${TRIGGER}])`, 'g');

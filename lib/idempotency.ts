@@ -17,11 +17,13 @@ const STALE_CLAIM_SECONDS = 60;
 
 /** 1 to 255 printable ASCII characters without spaces (also the OpenAPI document's pattern). */
 export const KEY = /^[\x21-\x7e]{1,255}$/;
+/** Checked before KEY, so the pattern never reads more than this of a client's header. */
+const MAX_KEY_LENGTH = 255;
 
 /** The Idempotency-Key header, validated; undefined when absent. */
 export function parseIdempotencyKey(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!KEY.test(value)) throw new BadRequest('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
+  if (value.length > MAX_KEY_LENGTH || !KEY.test(value)) throw new BadRequest('Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.');
   return value;
 }
 

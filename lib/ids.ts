@@ -1,7 +1,9 @@
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+export const UUID_LENGTH = 36;
+
 /** True for a textual UUID; other ids are answered with 404 before any connection opens. */
-export const isUuid = (value: string): boolean => UUID.test(value);
+export const isUuid = (value: string): boolean => value.length === UUID_LENGTH && UUID.test(value);
 
 const USER_ID = /^[1-9]\d{0,15}$/;
 

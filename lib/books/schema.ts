@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isCurrencyCode } from '../currency.js';
 import { moneyOutput } from '../money.js';
-import { hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
+import { bounded, hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 
 const READ_ONLY = ['id', 'created_at', 'balance', 'is_default', 'user'] as const;
 
@@ -10,15 +10,22 @@ const name = () =>
     .string({ error: typeError('Not a valid string.') })
     .trim()
     .min(1, 'This field may not be blank.')
-    .max(100, 'Ensure this field has no more than 100 characters.')
+    .max(100, bounded('Ensure this field has no more than 100 characters.'))
     .refine(hasNoNul, NUL_MESSAGE);
+
+const MAX_CURRENCY_INPUT = 64;
+
+const notCurrency = (iss: { input?: unknown }) => `"${String(iss.input)}" is not a valid ISO 4217 currency code.`;
 
 /** An ISO 4217 code; lower case is accepted and stored upper case. */
 const currency = () =>
   z
     .string({ error: typeError('Not a valid string.') })
+    // Room for surrounding spaces; anything longer is no code, and is refused before it is read.
+    .max(MAX_CURRENCY_INPUT, { error: notCurrency, abort: true })
+    .meta({ examples: ['INR', 'usd'] })
     .transform((c) => c.trim().toUpperCase())
-    .refine(isCurrencyCode, { error: (iss) => `"${String(iss.input)}" is not a valid ISO 4217 currency code.` });
+    .refine(isCurrencyCode, { error: notCurrency });
 
 /** POST: currency defaults to DEFAULT_CURRENCY (filled in by the data layer). */
 export const createBookBody = object({ name: name(), currency: currency().optional() }, READ_ONLY);

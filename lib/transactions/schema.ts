@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { isUuid } from '../ids.js';
-import { amount, amountOutput, moneyOutput, normaliseAmount } from '../money.js';
+import { isUuid, UUID_LENGTH } from '../ids.js';
+import { amount, AMOUNT_PATTERN, amountOutput, moneyOutput, normaliseAmount } from '../money.js';
 import { pageFields } from '../paging.js';
-import { choice, dateString, hasNoNul, isCalendarDate, NUL_MESSAGE, object, text, typeError } from '../validation.js';
+import { isCalendarDate } from '../dates.js';
+import { bounded, choice, dateString, hasNoNul, NUL_MESSAGE, object, text, typeError } from '../validation.js';
 
 export const TYPES = ['income', 'expense'] as const;
 export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] as const;
@@ -10,12 +11,16 @@ export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] 
 /** Read-only fields an old client may echo back in PUT/PATCH; DRF ignores them, so do we. */
 const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after'] as const;
 
+const notUuid = (iss: { input?: unknown }) => `“${String(iss.input)}” is not a valid UUID.`;
+
 /** A book id; whether it is one of the user's books is checked in SQL (400 if not). */
 export const bookId = () =>
   z
     .string({ error: typeError('Not a valid string.') })
-    .refine(isUuid, { error: (iss) => `“${String(iss.input)}” is not a valid UUID.` })
-    .transform((id) => id.toLowerCase());
+    .max(UUID_LENGTH, { error: notUuid, abort: true })
+    .refine(isUuid, { error: notUuid })
+    .transform((id) => id.toLowerCase())
+    .meta({ format: 'uuid' });
 
 const fields = {
   type: choice(TYPES),
@@ -114,28 +119,36 @@ export const DEFAULT_ORDERING: OrderTerm[] = [
   { field: 'created_at', descending: true },
 ];
 
-const ordering = z.string().transform((raw, ctx) => {
-  const terms: OrderTerm[] = [];
-  for (const part of raw.split(',').map((p) => p.trim())) {
-    const descending = part.startsWith('-');
-    const field = descending ? part.slice(1) : part;
-    if (!(ORDERING_FIELDS as readonly string[]).includes(field)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `Invalid ordering "${part}". Use ${ORDERING_FIELDS.join(', ')}, each optionally prefixed with "-".`,
-      });
-      return z.NEVER;
-    }
-    if (terms.some((t) => t.field === field)) continue;
-    terms.push({ field: field as OrderingField, descending });
-  }
-  return terms;
-});
+/** Each field once, each with a "-": far below this; a longer value is refused before it is split. */
+const MAX_ORDERING_LENGTH = 100;
 
-const filterDate = () => z.string().refine(isCalendarDate, 'Enter a valid date.');
+const ordering = z
+  .string()
+  .max(MAX_ORDERING_LENGTH, bounded(`Ensure this value has at most ${MAX_ORDERING_LENGTH} characters.`))
+  .meta({ examples: ['-date', 'amount,-created_at'] })
+  .transform((raw, ctx) => {
+    const terms: OrderTerm[] = [];
+    for (const part of raw.split(',').map((p) => p.trim())) {
+      const descending = part.startsWith('-');
+      const field = descending ? part.slice(1) : part;
+      if (!(ORDERING_FIELDS as readonly string[]).includes(field)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `Invalid ordering "${part}". Use ${ORDERING_FIELDS.join(', ')}, each optionally prefixed with "-".`,
+        });
+        return z.NEVER;
+      }
+      if (terms.some((t) => t.field === field)) continue;
+      terms.push({ field: field as OrderingField, descending });
+    }
+    return terms;
+  });
+
+const filterDate = () =>
+  z.string().max(10, bounded('Enter a valid date.')).refine(isCalendarDate, 'Enter a valid date.').meta({ format: 'date' });
 
 const filterAmount = () =>
-  z.string().transform((raw, ctx) => {
+  z.string().meta({ pattern: AMOUNT_PATTERN, examples: ['100', '0.50'] }).transform((raw, ctx) => {
     // A bound, not an amount: 0 is a valid lower bound (django-filter's NumberFilter takes it).
     const result = normaliseAmount(raw, { allowZero: true });
     if ('error' in result) {
@@ -155,13 +168,13 @@ const filterChoice = <const T extends readonly [string, ...string[]]>(values: T)
 const filterShape = {
   book: bookId().optional(),
   type: filterChoice(TYPES).optional(),
-  category: z.string().max(100, 'Ensure this value has at most 100 characters.').refine(hasNoNul, NUL_MESSAGE).optional(),
+  category: z.string().max(100, bounded('Ensure this value has at most 100 characters.')).refine(hasNoNul, NUL_MESSAGE).optional(),
   payment_mode: filterChoice(PAYMENT_MODES).optional(),
   date_from: filterDate().optional(),
   date_to: filterDate().optional(),
   min_amount: filterAmount().optional(),
   max_amount: filterAmount().optional(),
-  search: z.string().max(200, 'Ensure this value has at most 200 characters.').refine(hasNoNul, NUL_MESSAGE).optional(),
+  search: z.string().max(200, bounded('Ensure this value has at most 200 characters.')).refine(hasNoNul, NUL_MESSAGE).optional(),
 };
 
 const filterFields = {

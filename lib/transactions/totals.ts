@@ -1,3 +1,4 @@
+import { isMonthEnd, monthStart, nextMonthStart } from '../dates.js';
 import type { Filters } from './schema.js';
 
 // Reading the per-book totals that the triggers of migration 1764000020000 keep exact, in
@@ -55,24 +56,10 @@ export function summaryTally(filters: Filters): Tally {
 
 function categoriesTally(filters: Filters): Tally {
   // Whole months inside [date_from, date_to] come from month rows; the rest is scanned.
-  const fullFrom = filters.date_from && (filters.date_from.endsWith('-01') ? filters.date_from : nextMonth(filters.date_from));
-  const fullEnd = filters.date_to && (isMonthEnd(filters.date_to) ? nextMonth(filters.date_to) : monthStart(filters.date_to));
+  const fullFrom = filters.date_from && (filters.date_from.endsWith('-01') ? filters.date_from : nextMonthStart(filters.date_from));
+  const fullEnd = filters.date_to && (isMonthEnd(filters.date_to) ? nextMonthStart(filters.date_to) : monthStart(filters.date_to));
   const edges = fullFrom !== filters.date_from || (filters.date_to !== undefined && !isMonthEnd(filters.date_to));
   return { kind: 'categories', fullFrom, fullEnd, edges };
-}
-
-const monthStart = (date: string) => `${date.slice(0, 7)}-01`;
-
-function nextMonth(date: string): string {
-  const d = new Date(`${monthStart(date)}T00:00:00Z`);
-  d.setUTCMonth(d.getUTCMonth() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
-function isMonthEnd(date: string): boolean {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.getUTCDate() === 1;
 }
 
 /** Conditions on month rows of `book_totals a` for the filters and the whole months of the range. */

@@ -19,6 +19,19 @@ describe('csv', () => {
     expect(neutralise(text)).toBe(`'${text}`);
   });
 
+  it.each(['  =1+1', ' +1', '\t\t-1', ' \t@SUM(A1)', '\u00a0=1', '\u3000=1', '\n=1', ' "=1', '   \uff1d1'])(
+    'neutralises %j: spreadsheets skip leading whitespace before a formula sign',
+    (text) => {
+      expect(neutralise(text)).toBe(`'${text}`);
+    },
+  );
+
+  it('neutralises a spaced formula at the start as it does after a ";"', () => {
+    expect(neutralise('  =HYPERLINK("http://x")')).toBe(`'  =HYPERLINK("http://x")`);
+    expect(neutralise('a;  =HYPERLINK("http://x")')).toBe(`a;'  =HYPERLINK("http://x")`);
+    expect(csvLine([{ value: '  =1+1', text: true }])).toBe(`'  =1+1\r\n`);
+  });
+
   it('neutralises a formula after a ";" separator (locales that split on ";")', () => {
     expect(neutralise('lunch;=HYPERLINK("http://x")')).toBe(`lunch;'=HYPERLINK("http://x")`);
     expect(neutralise('a; "-2+3')).toBe(`a;' "-2+3`);
@@ -29,6 +42,8 @@ describe('csv', () => {
 
   it('leaves other text alone', () => {
     expect(neutralise('lunch = 5')).toBe('lunch = 5');
+    expect(neutralise('  lunch - 5')).toBe('  lunch - 5');
+    expect(neutralise('   ')).toBe('   ');
     expect(neutralise('')).toBe('');
   });
 

@@ -56,6 +56,26 @@ describe('normaliseAmount', () => {
   });
 });
 
+describe('normaliseAmount on long strings (DRF\'s DecimalField.MAX_STRING_LENGTH)', () => {
+  it('reads up to 1000 characters, as DRF does', () => {
+    expect(normaliseAmount(`${'0'.repeat(994)}1.500`)).toEqual({ value: '1.50' });
+    expect(normaliseAmount(`1.${'0'.repeat(997)}1`)).toEqual({ error: PLACES });
+    expect(normaliseAmount(` ${'0'.repeat(996)}1.5 `)).toEqual({ value: '1.50' });
+  });
+
+  it.each([`1.${'0'.repeat(60_000)}1`, '1'.repeat(1001), `${'0'.repeat(1000)}1`])('refuses a longer one before reading it', (input) => {
+    expect(normaliseAmount(input)).toEqual({ error: 'String value too large.' });
+  });
+
+  it('strips any number of trailing zeros in linear time', () => {
+    // The old /0+$/ took seconds over 60,000 zeros: it rescanned the run from every position.
+    const start = performance.now();
+    expect(normaliseAmount(`7.${'0'.repeat(997)}`)).toEqual({ value: '7.00' });
+    expect(normaliseAmount(`-0.${'0'.repeat(996)}`)).toEqual({ error: MIN });
+    expect(performance.now() - start).toBeLessThan(50);
+  });
+});
+
 describe('amount()', () => {
   const schema = z.object({ amount: amount() });
 

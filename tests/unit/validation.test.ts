@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
-import { choice, dateString, fieldErrors, isCalendarDate, object, parse, text } from '../../lib/validation.js';
+import { isCalendarDate } from '../../lib/dates.js';
+import { choice, dateString, fieldErrors, object, parse, text } from '../../lib/validation.js';
 
 describe('isCalendarDate', () => {
   it.each(['2024-02-29', '2026-01-31', '2026-12-31', '9999-12-31'])('accepts the real date %s', (value) => {

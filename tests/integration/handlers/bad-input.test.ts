@@ -67,10 +67,14 @@ describe('bad input', () => {
     ['a 7-character password', register, () => ({ method: 'POST', path: '/api/register/', body: { username: 'shorty', password: 'abcdefg' } }), 400, { password: ['This password is too short. It must contain at least 8 characters.'] }],
     ['an all-digit password', register, () => ({ method: 'POST', path: '/api/register/', body: { username: 'digits', password: '1234567890' } }), 400, { password: ['This password is entirely numeric.'] }],
     ['an invalid email', register, () => ({ method: 'POST', path: '/api/register/', body: { username: 'mailer', password: 'correct-horse', email: 'nope' } }), 400, { email: ['Enter a valid email address.'] }],
+    // PostgreSQL stores U+FFFD for a lone surrogate: the login counters, keyed by the name, came back under another key (a 500).
+    ['a login as "\\ud800"', obtainToken, () => ({ method: 'POST', path: '/api/token/', rawBody: String.raw`{"username": "\ud800", "password": "correct-horse"}` }), 401, { detail: 'No active account found with the given credentials' }],
+    ['an amount of 60,000 zeros between 1. and 1', create, () => postTx({ ...valid, amount: `1.${'0'.repeat(60_000)}1` }), 400, { amount: ['String value too large.'] }],
     ['a login without password', obtainToken, () => ({ method: 'POST', path: '/api/token/', body: { username: 'victim' } }), 400, { password: ['This field is required.'] }],
     ['an unknown route', notFound, () => ({ path: '/api/nothing-here/', routeKey: '$default' }), 404, { detail: 'Not found.' }],
     ['an unsupported method', methodNotAllowed, () => ({ method: 'PATCH', path: '/api/transactions/', routeKey: 'ANY /api/transactions' }), 405, { detail: 'Method "PATCH" not allowed.' }],
     ['a request without a token', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid }), 401, { detail: 'Authentication credentials were not provided.' }],
+    ['a 9 KB Authorization header', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid, headers: { authorization: `Bearer ${'a'.repeat(9 * 1024)}` } }), 401, { detail: 'Given token not valid for any token type', code: 'token_not_valid' }],
     ['a Bearer header without a token', create, () => ({ method: 'POST', path: '/api/transactions/', body: valid, headers: { authorization: 'Bearer' } }), 401, { detail: 'Authorization header must contain two space-delimited values', code: 'token_not_valid' }],
     // Authentication comes first, as in DRF: an anonymous caller learns nothing about the input rules.
     ['an anonymous bad body', create, () => ({ method: 'POST', path: '/api/transactions/', body: { type: 'gift' } }), 401, { detail: 'Authentication credentials were not provided.' }],

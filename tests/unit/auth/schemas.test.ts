@@ -36,6 +36,17 @@ describe('username', () => {
     expect(messages(username(), 'u'.repeat(151))).toEqual(['Ensure this field has no more than 150 characters.']);
   });
 
+  it('says only that a long name is too long: the pattern never reads it', () => {
+    expect(messages(username(), 'a b'.repeat(20_000))).toEqual(['Ensure this field has no more than 150 characters.']);
+    // Not expanded 18-fold by NFKC first.
+    expect(messages(username(), '\ufdfa'.repeat(20_000))).toEqual(['Ensure this field has no more than 150 characters.']);
+  });
+
+  it('still normalises a name that NFKC shortens to 150 characters', () => {
+    // 150 "e" + combining acute (300 code units) compose to 150 "é".
+    expect(username().parse('e\u0301'.repeat(150))).toBe('\u00e9'.repeat(150));
+  });
+
   it('rejects a blank username', () => {
     expect(messages(username(), '')).toContain('This field may not be blank.');
   });

@@ -37,6 +37,11 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody(post('"text"', 'application/json'), MAX)).toBe('text');
   });
 
+  it('reads a lone surrogate as U+FFFD, as PostgreSQL would store it; pairs and other escapes stay', () => {
+    const body = String.raw`{"username": "\ud800", "b": ["x\udc00y\ud83d"], "emoji": "\ud83d\udcb8", "raw": "💸", "t": "\u0041"}`;
+    expect(parseJsonBody(post(body, 'application/json'), MAX)).toEqual({ username: '\ufffd', b: ['x\ufffdy\ufffd'], emoji: '💸', raw: '💸', t: 'A' });
+  });
+
   it('reads a body without a content type as JSON', () => {
     expect(parseJsonBody(post('{"a":1}'), MAX)).toEqual({ a: 1 });
   });
@@ -55,7 +60,7 @@ describe('parseJsonBody', () => {
     expect((err as ParseError).status).toBe(400);
   });
 
-  it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp'])(
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', `application/json; ${'x'.repeat(250)}`])(
     'refuses a non-empty body of type %j with 415',
     (contentType) => {
       const err = thrown(() => parseJsonBody(post('{"a":1}', contentType), MAX));

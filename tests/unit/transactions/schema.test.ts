@@ -232,4 +232,27 @@ describe('transactionFiltersQuery', () => {
   ])('answers a bad %s=%j with a 400 naming the parameter', (name, value, message) => {
     expect(errors(transactionFiltersQuery, { [name]: value })).toEqual({ [name]: [message] });
   });
+
+  it.each([
+    ['date_from', `2026-01-01${' '.repeat(5000)}`, 'Enter a valid date.'],
+    ['min_amount', `1.${'0'.repeat(5000)}1`, 'Enter a number.'],
+    ['ordering', '-date,'.repeat(20), 'Ensure this value has at most 100 characters.'],
+    ['search', '%'.repeat(201), 'Ensure this value has at most 200 characters.'],
+    ['category', `${'c'.repeat(100)}\u0000`, 'Ensure this value has at most 100 characters.'],
+  ])('refuses an over-long %s by its length alone, before reading it', (name, value, message) => {
+    expect(errors(transactionFiltersQuery, { [name]: value })).toEqual({ [name]: [message] });
+  });
+});
+
+describe('dates at the edge of the calendar', () => {
+  it('accepts 0001-01-01 and 9999-12-31 in bodies and filters', () => {
+    expect(createTransactionBody.parse({ ...full, date: '9999-12-31' }).date).toBe('9999-12-31');
+    expect(createTransactionBody.parse({ ...full, date: '0001-01-01' }).date).toBe('0001-01-01');
+    expect(transactionFiltersQuery.parse({ date_from: '0001-01-01', date_to: '9999-12-31' })).toMatchObject({ date_from: '0001-01-01', date_to: '9999-12-31' });
+  });
+
+  it.each(['10000-01-01', '+010000-01-01', '0000-12-31'])('refuses %s, outside Python\'s date', (date) => {
+    expect(errors(createTransactionBody, { ...full, date })).toEqual({ date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'] });
+    expect(errors(transactionFiltersQuery, { date_to: date })).toEqual({ date_to: ['Enter a valid date.'] });
+  });
 });
