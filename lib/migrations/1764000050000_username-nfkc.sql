@@ -16,7 +16,17 @@
 DO $$
 DECLARE
   clashes text;
+  too_long text;
 BEGIN
+  -- One character can grow under NFKC (an imported name was stored raw): a name past the
+  -- column's 150 characters once normalised would fail the UPDATE below with a bare 22001.
+  SELECT string_agg(format('user %s %L', id, username), ', ' ORDER BY id) INTO too_long
+  FROM users WHERE NOT username IS NFKC NORMALIZED AND length(normalize(username, NFKC)) > 150;
+  IF too_long IS NOT NULL THEN
+    RAISE EXCEPTION 'usernames longer than 150 characters once NFKC-normalised: %. Rename them '
+      '(UPDATE users SET username = ''...'' WHERE id = ...), then migrate again; nothing was changed.', too_long;
+  END IF;
+
   WITH odd AS (
     SELECT id, username, normalize(username, NFKC) AS name FROM users WHERE NOT username IS NFKC NORMALIZED
   ), involved AS (

@@ -104,12 +104,14 @@ export async function bootstrapDatabase(masterUrl: string, options: BootstrapOpt
       await run(`ALTER ROLE ${id(owner)} LOGIN CREATEROLE`, `role ${owner}: LOGIN, CREATEROLE`);
     }
     // An owner set up as older docs said (GRANT rds_iam TO cashbook_owner) could log in only with
-    // IAM tokens: take it out, and give it its password when one is supplied.
+    // IAM tokens: take it out and give it its password. Without a password to give, taking it out
+    // would leave it no way to log in at all: refuse instead.
     if (existing.has('rds_iam') && (await membership(c, 'rds_iam', owner))) {
-      await run(`REVOKE rds_iam FROM ${id(owner)}`, `role ${owner}: removed from rds_iam (it logs in with its password)`);
-      if (options.ownerPassword) {
-        await run(`ALTER ROLE ${id(owner)} PASSWORD ${c.escapeLiteral(options.ownerPassword)}`, `role ${owner}: password set`);
+      if (!options.ownerPassword) {
+        throw new BootstrapError(`role ${owner} logs in by IAM token only (a member of rds_iam): set OWNER_DB_PASSWORD to give it a password and take it out of rds_iam`);
       }
+      await run(`REVOKE rds_iam FROM ${id(owner)}`, `role ${owner}: removed from rds_iam (it logs in with its password)`);
+      await run(`ALTER ROLE ${id(owner)} PASSWORD ${c.escapeLiteral(options.ownerPassword)}`, `role ${owner}: password set`);
     }
 
     if (!existing.has(app)) {

@@ -176,6 +176,8 @@ function bootstrapSuite(superUrl: () => string): void {
 
   it('takes an owner set up by the old docs (GRANT rds_iam TO the owner) out of rds_iam', async () => {
     await query(masterUrl, `GRANT rds_iam TO ${names.owner}`);
+    // Without a password to give it, taking it out would leave it no way to log in.
+    await expect(bootstrapDatabase(masterUrl, { ...options(), ownerPassword: undefined })).rejects.toThrow(/logs in by IAM token only .* set OWNER_DB_PASSWORD/);
     const repaired = await bootstrapDatabase(masterUrl, options());
     expect(repaired.changes).toEqual([
       `role ${names.owner}: removed from rds_iam (it logs in with its password)`,

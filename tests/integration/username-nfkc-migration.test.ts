@@ -41,6 +41,14 @@ describe(`migration ${MIGRATION}`, () => {
     await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 
+  it('names a user whose name grows past 150 characters once normalised, and changes nothing', async () => {
+    // U+FDFA is one character that NFKC spells out in 18.
+    await query(`INSERT INTO users (id, username, password_hash) VALUES (7, '${'\uFDFA'.repeat(10)}', '!')`);
+    await expect(migrate(url)).rejects.toThrow(/usernames longer than 150 characters once NFKC-normalised: user 7 .*\. Rename them/);
+    expect(await query('SELECT username FROM users WHERE id = 3')).toEqual([{ username: 'ｂob' }]);
+    await query('DELETE FROM users WHERE id = 7');
+  });
+
   it('names the users whose names are one once normalised, and changes nothing', async () => {
     await expect(migrate(url)).rejects.toThrow(
       "users whose usernames are the same once NFKC-normalised: 'alice': user 1 'alice', user 2 'ａlice'; " +
