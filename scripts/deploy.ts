@@ -179,6 +179,12 @@ const awsReads: Step[] = [
   },
 ];
 
+function warnUnpinnedInCi(): void {
+  if (ci && !trustNewCa) {
+    say(`[deploy] WARNING: ${RDS_CA_PINS_FILE} has no pin for ${region}: under CI a deploy of this region is refused unless --trust-new-ca`);
+  }
+}
+
 const caStep: Step = {
   name: `RDS CA bundle for ${region}`,
   run: async () => {
@@ -188,9 +194,7 @@ const caStep: Step = {
       writeFileSync(`${root}${RDS_CA_FILE}`, DRY_RUN_STAND_IN_CA);
       say(`[deploy] dry run: fetched nothing; ${RDS_CA_FILE} is a labelled STAND-IN (not a certificate) so the zip check runs.`);
       say(`[deploy]   Set RDS_CA_BUNDLE=<the region's bundle> to check the real one against ${RDS_CA_PINS_FILE} too.`);
-      if (!readPins()[region] && ci && !trustNewCa) {
-        say(`[deploy] WARNING: ${RDS_CA_PINS_FILE} has no pin for ${region}: under CI a deploy of this region is refused unless --trust-new-ca`);
-      }
+      if (!readPins()[region]) warnUnpinnedInCi();
       return;
     }
     const pins = readPins();
@@ -203,7 +207,9 @@ const caStep: Step = {
     });
     writeFileSync(`${root}${RDS_CA_FILE}`, caBundle.pem);
     for (const c of caBundle.certificates) say(`[deploy]   ${c.subject} (until ${c.validTo})`);
-    recordPin = newCaPinPolicy({ pin: caBundle.pin, region, ci, trustNewCa }) === 'record';
+    // A dry run deploys nothing: under CI it warns about a missing pin rather than failing.
+    recordPin = newCaPinPolicy({ pin: caBundle.pin, region, ci: ci && !dryRun, trustNewCa }) === 'record';
+    if (recordPin && dryRun) warnUnpinnedInCi();
     if (recordPin) {
       say(
         dryRun

@@ -126,8 +126,8 @@ function clashesOf(users: readonly DjangoUser[], rows: readonly ClashRow[]): Map
 }
 
 /**
- * Old usernames that are one name once normalised: the first (the lowest id, in id order) keeps
- * it, each later one is a clash — both cannot live here, where login finds a user by the
+ * Old usernames that are one name once normalised: the first in `users` keeps it (the lowest id
+ * for import-django, which reads in id order; the first row of a CSV), each later one is a clash — both cannot live here, where login finds a user by the
  * normalised name. Returns positions in `users`.
  */
 export function normalisedDuplicates(users: readonly DjangoUser[]): Map<number, Clash> {

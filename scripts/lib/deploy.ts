@@ -313,8 +313,7 @@ export function newCaPinPolicy(options: { pin: 'matched' | 'new'; region: string
   return 'record';
 }
 
-/** Whether an environment variable such as CI is set the way CI systems set it. */
-export const isTruthyEnv = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? '');
+export { isTruthyEnv } from './env-flag.js';
 
 /**
  * What the deploy's output says about the code it ships: the commit, and loudly whether the tree

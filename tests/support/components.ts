@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { describe, it } from 'vitest';
+import { isTruthyEnv } from '../../scripts/lib/env-flag.js';
 import { pgbouncerBinary } from '../../scripts/lib/pgbouncer.js';
 
 // What a few suites need that npm cannot install. On a bare machine (Node.js and npm only, as the
@@ -61,9 +62,9 @@ function hidden(): Set<Component> {
   return new Set(names as Component[]);
 }
 
-/** True under CI=true (or CI=1): a missing component fails its suites instead of skipping them. */
+/** True under CI=true (or 1, yes): a missing component fails its suites instead of skipping them. */
 export function componentsRequired(): boolean {
-  return /^(true|1)$/i.test(process.env.CI ?? '');
+  return isTruthyEnv(process.env.CI);
 }
 
 const cache = new Map<Component, boolean>();
