@@ -1,9 +1,9 @@
 // `npm run deploy -- --stage <stage> [--region <region>] [--dry-run] [--full-tests] [--trust-new-ca]`:
 // type-check, run the checks that need no service (unit tests, the template test, the migration
 // guard), check the stage's params, read the database's max_connections and derive the role's
-// limit and the proxy's pool from it, check the account's Lambda concurrency quota, find the
-// deployment to roll back to, fetch and check the region's RDS CA bundle, package, check the
-// package, migrate the stage's database, deploy, and smoke-test every dependency — rolling the
+// limit and the proxy's pool from it, check the account's Lambda concurrency quota and that the
+// stage's JWT secret exists in SSM, find the deployment to roll back to, fetch and check the
+// region's RDS CA bundle, package, check the package, migrate the stage's database, deploy, and smoke-test every dependency — rolling the
 // code back to the previous deployment when that fails. Stops at the first failure and says which
 // step failed; nothing in AWS or the database changes before the migration step.
 // `--dry-run`: every local check, the packaging and the package checks, with no AWS call and no
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate, roleSettingsFor, serverMaxConnections, setupAppRole } from './lib/database-setup.js';
 import {
   checkConcurrencyQuota,
+  checkJwtSecret,
   checkStageParams,
   databaseBudget,
   DeployError,
@@ -168,6 +169,24 @@ const awsReads: Step[] = [
       });
       say(`[deploy] account quota ${limit}; stage ${stage} reserves ${wanted}, leaving ${unreservedAfter} unreserved`);
     },
+  },
+  {
+    name: 'the JWT secret exists (SSM GetParameter, not decrypted)',
+    run: () =>
+      checkJwtSecret(
+        async (name) => {
+          const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+          try {
+            const { Parameter } = await new SSMClient({ region }).send(new GetParameterCommand({ Name: name, WithDecryption: false }));
+            return Parameter?.Type ?? 'unknown';
+          } catch (err) {
+            if ((err as Error).name === 'ParameterNotFound') return undefined;
+            throw err;
+          }
+        },
+        stage,
+        String(params.jwtSecretParameter ?? ''),
+      ),
   },
   {
     name: 'find the deployment to roll back to',

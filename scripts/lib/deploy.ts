@@ -258,6 +258,23 @@ export async function checkConcurrencyQuota(
   return { limit, wanted, unreservedAfter };
 }
 
+/**
+ * The stage's JWT secret exists as a SecureString before anything changes: without it every
+ * deployed function answers 503 and the smoke test fails after the deploy. `getParameter` reads
+ * it without decryption (ssm:GetParameter only: the deployer needs no kms:Decrypt) and returns its
+ * type, or undefined when SSM says ParameterNotFound.
+ */
+export async function checkJwtSecret(getParameter: (name: string) => Promise<string | undefined>, stage: string, name: string): Promise<void> {
+  if (!name) throw new DeployError(`params.${stage}.jwtSecretParameter is empty: deployed stages read the JWT secret from SSM`);
+  const type = await getParameter(name);
+  if (type === undefined) {
+    throw new DeployError(
+      `the JWT secret ${name} does not exist in SSM: create it first (aws ssm put-parameter --name ${name} --type SecureString --value …; docs/deploy.md, "The JWT secret")`,
+    );
+  }
+  if (type !== 'SecureString') throw new DeployError(`the JWT secret ${name} is a ${type}, not a SecureString: recreate it encrypted`);
+}
+
 /** Deployment timestamps from `serverless deploy list`, oldest first. */
 export function deploymentTimestamps(listOutput: string): string[] {
   return [...listOutput.matchAll(/^Timestamp: (\d+)\s*$/gm)].map((m) => m[1]!);

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkConcurrencyQuota,
+  checkJwtSecret,
   checkStageParams,
   databaseBudget,
   DeployError,
@@ -268,6 +269,25 @@ describe('checkConcurrencyQuota', () => {
     await expect(checkConcurrencyQuota(fakeLambda(10, 0), { stage: 'dev', functionNames: names, reserved: {} })).resolves.toMatchObject({
       wanted: 0,
     });
+  });
+});
+
+describe('checkJwtSecret: the secret exists before anything changes', () => {
+  it('passes for an existing SecureString, read without decryption', async () => {
+    const asked: string[] = [];
+    await checkJwtSecret(async (name) => (asked.push(name), 'SecureString'), 'prod', '/cashbook/prod/jwt-secret');
+    expect(asked).toEqual(['/cashbook/prod/jwt-secret']);
+  });
+
+  it('stops with the command that creates a missing one', async () => {
+    await expect(checkJwtSecret(async () => undefined, 'prod', '/cashbook/prod/jwt-secret')).rejects.toThrow(
+      'the JWT secret /cashbook/prod/jwt-secret does not exist in SSM: create it first (aws ssm put-parameter --name /cashbook/prod/jwt-secret --type SecureString',
+    );
+  });
+
+  it('refuses a plain String (the secret would sit unencrypted) and an empty param', async () => {
+    await expect(checkJwtSecret(async () => 'String', 'prod', '/x')).rejects.toThrow('is a String, not a SecureString');
+    await expect(checkJwtSecret(async () => 'SecureString', 'dev', '')).rejects.toThrow('params.dev.jwtSecretParameter is empty');
   });
 });
 
