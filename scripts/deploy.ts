@@ -3,8 +3,8 @@
 // guard), check the stage's params, read the database's max_connections and derive the role's
 // limit and the proxy's pool from it, check the account's Lambda concurrency quota and that the
 // stage's JWT secret exists in SSM, find the deployment to roll back to, fetch and check the
-// region's RDS CA bundle, package, check the package, migrate the stage's database, deploy, and smoke-test every dependency — rolling the
-// code back to the previous deployment when that fails. Stops at the first failure and says which
+// region's RDS CA bundle, package, check the package, migrate the stage's database, deploy, and
+// smoke-test every dependency — rolling the code back to the previous deployment when that fails. Stops at the first failure and says which
 // step failed; nothing in AWS or the database changes before the migration step.
 // `--dry-run`: every local check, the packaging and the package checks, with no AWS call and no
 // database (no credentials needed). See docs/deploy.md.
