@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { membership } from './database-setup.js';
 
 // `npm run bootstrap-db`: the database roles, created once with the RDS master user, so that every
 // deploy's migration step can run as the owner — migrations, then setupAppRole (CONNECTION LIMIT,
@@ -55,16 +56,6 @@ async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** Whether `member` is directly a member of `role`, and with ADMIN OPTION (16+ keeps a row per grantor). */
-async function membership(c: pg.Client, role: string, member: string): Promise<{ admin: boolean } | undefined> {
-  const { rows } = await c.query<{ admin: boolean }>(
-    `SELECT bool_or(m.admin_option) AS admin FROM pg_auth_members m
-       JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-      WHERE r.rolname = $1 AND u.rolname = $2`,
-    [role, member],
-  );
-  return rows[0]?.admin === null || rows[0]?.admin === undefined ? undefined : { admin: rows[0].admin };
-}
 
 /**
  * Creates or completes the owner and application roles and the database, as the RDS master user

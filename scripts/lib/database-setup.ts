@@ -63,6 +63,17 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
   return done.map((m) => m.name);
 }
 
+/** Whether `member` is directly a member of `role`, and with ADMIN OPTION (16+ keeps a row per grantor). */
+export async function membership(c: pg.Client, role: string, member: string): Promise<{ admin: boolean } | undefined> {
+  const { rows } = await c.query<{ admin: boolean }>(
+    `SELECT bool_or(m.admin_option) AS admin FROM pg_auth_members m
+       JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+      WHERE r.rolname = $1 AND u.rolname = $2`,
+    [role, member],
+  );
+  return rows[0]?.admin === null || rows[0]?.admin === undefined ? undefined : { admin: rows[0].admin };
+}
+
 /**
  * Creates or updates the application role: password (or RDS IAM auth), CONNECTION LIMIT,
  * limits, table grants. With `iam`, the role has no password and is granted `rds_iam`, so RDS
@@ -84,12 +95,7 @@ export async function setupAppRole(
     // Granting a role takes ADMIN OPTION on it from PostgreSQL 16, which the owner never gets on
     // rds_iam: `npm run bootstrap-db` grants the membership once, as the master user.
     if (role.iam) {
-      const { rowCount: member } = await c.query(
-        `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-          WHERE r.rolname = 'rds_iam' AND u.rolname = $1`,
-        [role.name],
-      );
-      if (!member) {
+      if (!(await membership(c, 'rds_iam', role.name))) {
         await c.query(`GRANT rds_iam TO ${name}`).catch((err: Error & { code?: string }) => {
           throw err.code === '42501' ? new Error(`${err.message}: run \`npm run bootstrap-db\` as the master user first (docs/deploy.md)`, { cause: err }) : err;
         });
