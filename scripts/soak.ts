@@ -145,7 +145,11 @@ async function call(base: string, token: string, method: string, path: string, e
     if (!expected(status) && tally.firstUnexpected.length < 5) tally.firstUnexpected.push(`${route} -> ${status} ${text.slice(0, 200)}`);
   } catch (err) {
     status = (err as Error).name === 'TimeoutError' ? 'timeout' : 'no answer';
-    if (tally.firstUnexpected.length < 5) tally.firstUnexpected.push(`${route} -> ${status}: ${(err as Error).message}`);
+    // fetch says only "fetch failed": the socket's own error (a reset, the other side closing a
+    // kept-alive connection) is its cause.
+    const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
+    const why = cause ? ` (${[cause.code, cause.message].filter(Boolean).join(': ')})` : '';
+    if (tally.firstUnexpected.length < 5) tally.firstUnexpected.push(`${route} -> ${status}: ${(err as Error).message}${why}`);
   }
   tally.requests++;
   tally.latencies.push(performance.now() - started);
