@@ -25,7 +25,8 @@ export async function registerUser(input: RegisterInput, source: string, opts: C
 
 /**
  * One statement (count this attempt three ways + read the credentials), connection released,
- * then the hash check and token signing; a success refunds the attempt with one short write.
+ * then the hash check and token signing; a success refunds the attempt with one short write,
+ * which also checks that the hash checked is still the user's (else 401, no tokens).
  * Unknown usernames take the same path (decoy hash, counted attempt), so neither the answer nor
  * the limits tell whether a username exists. A user imported from Django (pbkdf2_sha256) is
  * re-hashed with scrypt after a successful login, still with no connection held, and saved by
@@ -41,7 +42,8 @@ export async function login(
   const { user, countedWide } = await withConnection((db) => countAttempt(db, keys, username, getConfig().login), opts);
   const ok = await verifyPassword(credentials.password, user?.password_hash);
   if (!ok || !user?.is_active) throw new AuthenticationFailed();
-  await withConnection((db) => recordSuccess(db, keys, countedWide), opts);
+  // A password change or deactivation that committed during the check wins.
+  if (!(await withConnection((db) => recordSuccess(db, keys, countedWide, user), opts))) throw new AuthenticationFailed();
   if (needsRehash(user.password_hash)) {
     const upgraded = await hashPassword(credentials.password);
     // Best effort: the login has succeeded; the next one upgrades if this UPDATE could not run.

@@ -50,8 +50,20 @@ import type { Credentials } from './users.js';
 // with the one that filled a limit can be refused after an earlier gate counted it: on its
 // pair or its source (the guesser's own), never on the account's counter. A success refunds
 // its attempt and clears its pair's failures. Unknown usernames are counted exactly like known
-// ones. A source is an IPv4 address or an IPv6 /64 (one subscriber's block). Plain statements:
-// no advisory locks, no SET (RDS Proxy would pin the session).
+// ones. A source is an IPv4 address or an IPv6 /64 (one subscriber's block). A success whose
+// user's hash changed (a password change) or who was deactivated while the password was being
+// checked is a failure: it keeps its counts and gets no tokens.
+//
+// Old-password guesses on POST /api/password/change/ (key pwchange:<user id>) pass the pair
+// gate's rule: LOGIN_MAX_FAILURES per LOGIN_WINDOW_SECONDS, then 429 until the window ends,
+// counted on the locked row in the statement that reads the hash; refused guesses count
+// nowhere, a change clears the counter. Without it a stolen access token (5 minutes) or
+// refresh token (a day) was a password oracle outside every limit here, and one right guess
+// changes the password and logs the owner out everywhere. Only a holder of a valid token of
+// the account reaches its counter: the thief can fill it (the owner's own change then waits
+// for the window; "log out everywhere" needs no password), no one else can.
+//
+// Plain statements: no advisory locks, no SET (RDS Proxy would pin the session).
 
 const KNOWN_SOURCE_DAYS = 30;
 /** Long-expired rows of other keys deleted per attempt, so sprayed names do not pile up. */
@@ -112,6 +124,25 @@ const bump = (seconds: string) => `
          last_attempt = now()`;
 
 /**
+ * SQL: counts one attempt on the counter `key` (window `seconds`) for the row `source` yields, if
+ * the counter's row, locked, is under `max` in its window: its latest value, not the statement's
+ * snapshot, so parallel attempts cannot slip past the limit. A refused attempt writes nothing.
+ * Followed by a RETURNING: a row back means the attempt was counted.
+ */
+const hardGate = (key: string, seconds: string, max: string, source: string) => `
+       INSERT INTO login_limits AS l (key, attempts, window_seconds, last_attempt)
+       SELECT ${key}, 1, ${seconds}, now() FROM ${source}
+       ON CONFLICT (key) DO UPDATE SET ${bump('EXCLUDED.window_seconds')}
+       WHERE NOT ${live('EXCLUDED.window_seconds')} OR l.attempts < ${max}`;
+
+/** The Throttled answer for an attempt the gates did not count: the snapshot's wait, else a second. */
+function refusal(wait: number): Throttled {
+  // Refused by the snapshot: its wait. Refused by a gate only (a race with the attempt that
+  // filled a limit): a second, which the next try answers exactly.
+  return new Throttled(wait > 0 ? wait : 1);
+}
+
+/**
  * Whether a source or user counter (row `l`) lets an unknown source through now: under its
  * limit, or its delay since the last attempt it let through has passed.
  */
@@ -155,10 +186,7 @@ export async function countAttempt(db: Db, keys: LoginKeys, username: string, li
                        CASE WHEN bool_or(known) FILTER (WHERE key = $1) THEN 0 ELSE max(wait) FILTER (WHERE key <> $1) END) AS wait
          FROM seen
      ), pair_gate AS (
-       INSERT INTO login_limits AS l (key, attempts, window_seconds, last_attempt)
-       SELECT $1, 1, $4, now() FROM pre WHERE pre.wait <= 0
-       ON CONFLICT (key) DO UPDATE SET ${bump('EXCLUDED.window_seconds')}
-       WHERE NOT ${live('EXCLUDED.window_seconds')} OR l.attempts < $8
+       ${hardGate('$1', '$4', '$8', 'pre WHERE pre.wait <= 0')}
        RETURNING COALESCE(l.last_success > now() - make_interval(days => $7), false) AS known
      ), source_gate AS (
        INSERT INTO login_limits AS l (key, attempts, window_seconds, last_attempt)
@@ -194,31 +222,69 @@ export async function countAttempt(db: Db, keys: LoginKeys, username: string, li
     ],
   );
   const row = rows[0]!;
-  // Refused by the snapshot: its wait. Refused by a gate only (a race with the attempt that
-  // filled a limit): a second, which the next try answers exactly.
-  if (!row.admitted) throw new Throttled(row.wait > 0 ? row.wait : 1);
+  if (!row.admitted) throw refusal(row.wait);
   const user = row.id === null ? undefined : { id: Number(row.id), password_hash: row.password_hash, is_active: row.is_active };
   return { user, countedWide: !row.known };
 }
 
 /**
- * After a successful login: the pair's failures are cleared and its source becomes known; the
- * attempt is refunded on the source and user counters if they counted it. The rows are locked
- * in key order first, the gates' order (pair, source, user): a plain multi-row UPDATE takes them
- * in whatever order its scan finds them, and deadlocked with concurrent logins.
+ * After a password check that passed, before any token is issued: true if the user is still
+ * active with the hash that was checked; then the pair's failures are cleared and its source
+ * becomes known, and the attempt is refunded on the source and user counters if they counted
+ * it. False, changing nothing, when a password change (or a deactivation) committed while the
+ * password was being checked: tokens issued now would postdate its revocation and stay valid
+ * although the old password was used. The rows are locked in key order first, the gates'
+ * order (pair, source, user): a plain multi-row UPDATE takes them in whatever order its scan
+ * finds them, and deadlocked with concurrent logins.
  */
-export async function recordSuccess(db: Db, keys: LoginKeys, countedWide: boolean): Promise<void> {
-  await db.query(
-    `WITH locked AS (
-       SELECT key FROM login_limits WHERE key = $1 OR ($4 AND key IN ($2, $3)) ORDER BY key FOR UPDATE
+export async function recordSuccess(db: Db, keys: LoginKeys, countedWide: boolean, checked: Pick<Credentials, 'id' | 'password_hash'>): Promise<boolean> {
+  const { rows } = await db.query<{ current: boolean }>(
+    `WITH still AS (
+       SELECT EXISTS (SELECT FROM users WHERE id = $5 AND password_hash = $6 AND is_active) AS current
+     ), locked AS (
+       SELECT key FROM login_limits
+        WHERE (key = $1 OR ($4 AND key IN ($2, $3))) AND (SELECT current FROM still)
+        ORDER BY key FOR UPDATE
+     ), refunded AS (
+       UPDATE login_limits l SET
+         attempts = CASE WHEN l.key = $1 THEN 0 ELSE greatest(l.attempts - 1, 0) END,
+         last_success = CASE WHEN l.key = $1 THEN now() ELSE l.last_success END
+         FROM locked WHERE l.key = locked.key
      )
-     UPDATE login_limits l SET
-       attempts = CASE WHEN l.key = $1 THEN 0 ELSE greatest(l.attempts - 1, 0) END,
-       last_success = CASE WHEN l.key = $1 THEN now() ELSE l.last_success END
-       FROM locked WHERE l.key = locked.key`,
-    [keys.pair, keys.source, keys.user, countedWide],
+     SELECT current FROM still`,
+    [keys.pair, keys.source, keys.user, countedWide, checked.id, checked.password_hash],
   );
+  return rows[0]!.current;
 }
+
+/** The counter of old-password guesses on POST /api/password/change/ for one user. */
+export const passwordChangeKey = (userId: number): string => `pwchange:${userId}`;
+
+/**
+ * SQL: the CTEs `guess_seen` (`wait`: seconds until the counter `key`, as the snapshot has it,
+ * lets a guess through; <= 0 now) and `guess_gate` (a row when this guess was counted), for one
+ * guess under the pair gate's rule: `max` per window of `seconds` (integer parameters), then
+ * refused until the window ends, writing nothing. The statement selects both and hands them to
+ * admitGuess() before any password work.
+ */
+export const guessGate = (key: string, seconds: string, max: string): string => `
+     guess_seen AS (
+       SELECT CASE WHEN l.key IS NULL OR NOT ${live(seconds)} OR l.attempts < ${max} THEN 0
+                   ELSE ${seconds} - EXTRACT(EPOCH FROM now() - l.window_started)::float8 END AS wait
+         FROM (VALUES (1)) AS one LEFT JOIN login_limits l ON l.key = ${key}
+     ), guess_gate AS (
+       ${hardGate(key, seconds, max, 'guess_seen WHERE guess_seen.wait <= 0')}
+       RETURNING l.key
+     )`;
+
+/** Throws Throttled unless guessGate() counted the guess. */
+export function admitGuess(row: { wait: number; admitted: boolean }): void {
+  if (!row.admitted) throw refusal(row.wait);
+}
+
+/** SQL: a statement's UPDATE that clears the counter `key` when `condition` holds (a success). */
+export const clearGuesses = (key: string, condition: string): string =>
+  `UPDATE login_limits SET attempts = 0 WHERE key = ${key} AND ${condition}`;
 
 /**
  * Registrations per source (REGISTER_MAX_PER_SOURCE per REGISTER_WINDOW_SECONDS): register must

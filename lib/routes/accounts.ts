@@ -56,6 +56,7 @@ export const ACCOUNT_ROUTES = {
       400: invalidBody,
       401: unauthenticated,
       409: { description: 'The password was changed by another request meanwhile', json: ['Detail', out.detail] },
+      429: { description: 'Too many wrong old passwords for this account (LOGIN_MAX_FAILURES per LOGIN_WINDOW_SECONDS); retry after Retry-After seconds', json: ['DetailWithCode', out.detailWithCode], headers: ['Retry-After'] },
     },
   },
   getMe: {

@@ -323,13 +323,18 @@ describe('login limits', () => {
 
     it('logins and successes that share sources and usernames never deadlock', async () => {
       const wide = { ...limits, maxFailures: 100_000, sourceMaxFailures: 100_000, userMaxFailures: 100_000 };
+      // A real user's credentials, so that each success takes its locks (and reads the user).
+      const [carol] = await adminQuery<{ id: string; password_hash: string }>("SELECT id, password_hash FROM users WHERE username = 'carol'");
+      const checked = { id: Number(carol!.id), password_hash: carol!.password_hash };
       const errors = (
         await onConnections(24, async (db, w) => {
           const found: string[] = [];
           for (let i = 0; i < 30; i++) {
             const keys = loginKeys(`203.0.113.${(w + i) % 3}`, `user${(w * 5 + i) % 3}`);
             const result = await outcome(
-              countAttempt(db, keys, 'x', wide).then(({ countedWide }) => (i % 3 ? undefined : recordSuccess(db, keys, countedWide))),
+              countAttempt(db, keys, 'x', wide).then(async ({ countedWide }) => {
+                if (i % 3 === 0 && !(await recordSuccess(db, keys, countedWide, checked))) throw new Error('the checked hash was not found');
+              }),
             );
             if (result !== 'counted') found.push(result);
           }

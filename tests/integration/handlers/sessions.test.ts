@@ -22,8 +22,13 @@ import { invoke } from '../../support/events.js';
 // Log out (SimpleJWT's blacklist), log out everywhere, change password: which tokens stop
 // working, when, and what each costs the database.
 
-// Lets a test act between the password check and the write (lib/auth/password-change.ts).
-const between = vi.hoisted(() => ({ hook: undefined as undefined | (() => Promise<void>) }));
+// Lets a test act between the password check and the write (lib/auth/password-change.ts:
+// `hook`, before the new password's hash), and during a password check (`checking`: a login's
+// or a password change's, after the hash comparison).
+const between = vi.hoisted(() => ({
+  hook: undefined as undefined | (() => Promise<void>),
+  checking: undefined as undefined | (() => Promise<void>),
+}));
 vi.mock('../../../lib/auth/passwords.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../../lib/auth/passwords.js')>();
   return {
@@ -31,6 +36,11 @@ vi.mock('../../../lib/auth/passwords.js', async (importOriginal) => {
     hashPassword: async (password: string) => {
       await between.hook?.();
       return original.hashPassword(password);
+    },
+    verifyPassword: async (password: string, hash: string | undefined) => {
+      const ok = await original.verifyPassword(password, hash);
+      await between.checking?.();
+      return ok;
     },
   };
 });
@@ -76,6 +86,7 @@ beforeEach(async () => {
 });
 afterEach(() => {
   between.hook = undefined;
+  between.checking = undefined;
 });
 afterAll(() => expectNoAppConnections());
 
@@ -261,6 +272,8 @@ describe('POST /api/password/change/', () => {
     expect(await changePasswordRequest(user.access, body)).toMatchObject({ status: 401, body: BLACKLISTED });
     expect((await invoke(changePasswordHandler, { method: 'POST', path: '/api/password/change/', body })).status).toBe(401);
     expect((await login(user.username)).status).toBe(200);
+    // Refused before any guess: none is counted.
+    expect(await adminQuery('SELECT * FROM login_limits WHERE key = $1', [`pwchange:${user.id}`])).toEqual([]);
   });
 
   it('answers 409 and writes nothing when the stored hash changed between the check and the write', async () => {
@@ -292,6 +305,140 @@ describe('POST /api/password/change/', () => {
     expect(hashed).toBe(true);
     expect(stats.connectAttempts).toBe(2);
     expect(stats.heldMs).toBeLessThan(performance.now() - started);
+  });
+});
+
+describe('POST /api/password/change/: guessing the old password with a stolen token', () => {
+  // LOGIN_MAX_FAILURES (5) guesses per LOGIN_WINDOW_SECONDS (15 minutes), counted per account.
+  const LIMIT = 5;
+  const WINDOW = 15 * 60;
+  const NEW_PASSWORD = 'a-brand-new-secret';
+  const THROTTLED = { detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds?\.$/), code: 'throttled' };
+
+  const guess = (session: Session, oldPassword: string) => changePasswordRequest(session.access, { old_password: oldPassword, new_password: NEW_PASSWORD });
+  async function guessWrong(n: number, session: Session = user) {
+    for (let i = 0; i < n; i++) expect((await guess(session, `wrong-${i}`)).status).toBe(400);
+  }
+  const counter = async (id = user.id) => (await adminQuery('SELECT * FROM login_limits WHERE key = $1', [`pwchange:${id}`]))[0];
+  /** Moves the limits' clock: every window in login_limits started `seconds` earlier. */
+  const advance = (seconds: number) =>
+    adminQuery('UPDATE login_limits SET window_started = window_started - make_interval(secs => $1), last_attempt = last_attempt - make_interval(secs => $1)', [seconds]);
+
+  it('answers 429 with Retry-After after 5 wrong old passwords, to the right one too, with no password checked', async () => {
+    await guessWrong(LIMIT);
+    const res = await guess(user, 'wrong-again');
+    expect(res.status).toBe(429);
+    expect(res.body).toEqual(THROTTLED);
+    expect(Number(res.headers['Retry-After'])).toBeGreaterThan(WINDOW - 30);
+    expect(Number(res.headers['Retry-After'])).toBeLessThanOrEqual(WINDOW);
+    let checks = 0;
+    between.checking = async () => {
+      checks++;
+    };
+    expect(await guess(user, PASSWORD)).toMatchObject({ status: 429, body: THROTTLED });
+    expect(checks).toBe(0);
+    // Nothing changed: the password still logs in and the session still works.
+    between.checking = undefined;
+    expect((await login(user.username)).status).toBe(200);
+    await expectWorking(user);
+    await expectNoAppConnections();
+  });
+
+  it('counts refused guesses nowhere: the counter stays as the limit left it, even under a burst', async () => {
+    await guessWrong(LIMIT);
+    const before = await counter();
+    expect(before).toMatchObject({ attempts: LIMIT });
+    for (let i = 0; i < 6; i++) expect((await guess(user, i % 2 ? PASSWORD : `again-${i}`)).status).toBe(429);
+    const burst = await Promise.all(Array.from({ length: 4 }, () => guess(user, 'burst')));
+    expect(burst.map((r) => r.status)).toEqual(Array(4).fill(429));
+    expect(await counter()).toEqual(before);
+    await expectNoAppConnections();
+  });
+
+  it('checks at most 5 guesses of a parallel burst', async () => {
+    const statuses = (await Promise.all(Array.from({ length: 8 }, (_, i) => guess(user, `parallel-${i}`)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 400).length).toBeLessThanOrEqual(LIMIT);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(8 - LIMIT);
+    expect(statuses.every((s) => s === 400 || s === 429)).toBe(true);
+    expect((await counter())?.attempts).toBeLessThanOrEqual(LIMIT);
+    await expectNoAppConnections();
+  });
+
+  it('lets the right old password in again once the window has passed', async () => {
+    await guessWrong(LIMIT);
+    expect((await guess(user, PASSWORD)).status).toBe(429);
+    await advance(WINDOW - 60);
+    expect((await guess(user, PASSWORD)).status).toBe(429);
+    await advance(61);
+    expect((await guess(user, PASSWORD)).status).toBe(204);
+    expect((await login(user.username, NEW_PASSWORD)).status).toBe(200);
+  });
+
+  it('clears the counter on a successful change', async () => {
+    await guessWrong(LIMIT - 1);
+    expect((await guess(user, PASSWORD)).status).toBe(204);
+    expect(await counter()).toMatchObject({ attempts: 0 });
+    const fresh = (await login(user.username, NEW_PASSWORD)).body as Session;
+    await guessWrong(LIMIT, fresh);
+    expect((await guess(fresh, 'one-too-many')).status).toBe(429);
+  });
+
+  it('counts each account on its own: another user’s guesses and change are not affected', async () => {
+    const other = await signUp('bystander');
+    await guessWrong(LIMIT);
+    expect((await guess(user, PASSWORD)).status).toBe(429);
+    expect((await guess(other, 'wrong')).status).toBe(400);
+    expect((await guess(other, PASSWORD)).status).toBe(204);
+    expect(await counter(other.id)).toMatchObject({ attempts: 0 });
+    expect(await counter()).toMatchObject({ attempts: LIMIT });
+  });
+
+  it('still holds no connection while checking and hashing: one statement to count and read, one to write', async () => {
+    await guessWrong(LIMIT - 1);
+    const stats = newStats();
+    await changePassword({ id: user.id, issuedAt: Date.now() / 1000 }, { old_password: PASSWORD, new_password: NEW_PASSWORD }, { stats });
+    expect(stats.connectAttempts).toBe(2);
+    expect(await counter()).toMatchObject({ attempts: 0 });
+  });
+});
+
+describe('a login racing a password change or a deactivation', () => {
+  const FAILED = { detail: 'No active account found with the given credentials' };
+
+  it('answers 401 and issues no tokens when the password changed while it was being checked', async () => {
+    between.checking = async () => {
+      between.checking = undefined; // the change's own check runs on
+      const change = await changePasswordRequest(user.access, { old_password: PASSWORD, new_password: 'a-brand-new-secret' });
+      expect(change.status).toBe(204);
+    };
+    const res = await login(user.username);
+    expect(between.checking).toBeUndefined();
+    expect(res).toMatchObject({ status: 401, body: FAILED });
+    expect(res.body).not.toHaveProperty('access');
+    // The change stands: the new password logs in, the old one does not.
+    expect((await login(user.username, 'a-brand-new-secret')).status).toBe(200);
+    expect((await login(user.username)).status).toBe(401);
+    await expectNoAppConnections();
+  });
+
+  it('answers 401 and issues no tokens when the user was deactivated while the password was being checked', async () => {
+    between.checking = async () => {
+      between.checking = undefined;
+      await adminQuery('UPDATE users SET is_active = false WHERE id = $1', [user.id]);
+    };
+    expect(await login(user.username)).toMatchObject({ status: 401, body: FAILED });
+  });
+
+  it('keeps the racing attempt counted, as a failure', async () => {
+    between.checking = async () => {
+      between.checking = undefined;
+      await adminQuery("UPDATE users SET password_hash = password_hash || 'x' WHERE id = $1", [user.id]);
+    };
+    // The test events' source address (tests/support/events.ts); signUp logged in from it.
+    const pair = async () => (await adminQuery<{ attempts: number }>('SELECT attempts FROM login_limits WHERE key = $1', [`pair:127.0.0.1 ${user.username}`]))[0]?.attempts;
+    expect(await pair()).toBe(0);
+    expect((await login(user.username)).status).toBe(401);
+    expect(await pair()).toBe(1);
   });
 });
 
