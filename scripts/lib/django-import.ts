@@ -1,6 +1,6 @@
 import { moveUserIdsPastImported, normalisedDuplicates, upsertUsers, userClashes, type Clash } from '../../lib/auth/import.js';
 import type { DatabaseConfig } from '../../lib/config.js';
-import { withConnection, withTransaction } from '../../lib/db.js';
+import { withConnection, withTransaction, type Db } from '../../lib/db.js';
 import {
   countSource,
   FIRST_UUID,
@@ -12,7 +12,15 @@ import {
   type DjangoTransaction,
   type Rejected,
 } from './django-rows.js';
-import { deleteTransactions, missingUsers, targetIdsInRange, upsertTransactions } from './django-write.js';
+import {
+  deleteTransactions,
+  finishFirstImport,
+  insertTransactions,
+  missingUsers,
+  startFirstImport,
+  targetIdsInRange,
+  upsertTransactions,
+} from './django-write.js';
 import { Progress } from './progress.js';
 
 // `npm run import-django`: copies the old backend's database into this one, batch by batch.
@@ -121,6 +129,46 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
+  const copy = (write: Write, store: Store) => copyTransactions(opts, conn, clashed, transactions, rejected, progress, write, store);
+  const first = await withTransaction(async (db) => {
+    const indexes = await startFirstImport(db);
+    if (!indexes) return false;
+    await copy(
+      (fn) => fn(db),
+      async (db, rows) => ({ inserted: await insertTransactions(db, rows), updated: 0 }),
+    );
+    await finishFirstImport(db, indexes);
+    return true;
+  }, conn(opts.target));
+  if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
+
+  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
+  // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
+  // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
+  if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
+    await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
+  }
+  progress.done();
+  return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
+}
+
+type Write = (fn: (db: Db) => Promise<void>) => Promise<void>;
+type Store = (db: Db, rows: readonly DjangoTransaction[]) => Promise<{ inserted: number; updated: number }>;
+
+/**
+ * The transactions, batch by batch: each batch is checked, then written by `store` through
+ * `write` (its own short transaction, or a first import's one transaction).
+ */
+async function copyTransactions(
+  opts: ImportOptions,
+  conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
+  clashed: ReadonlySet<string>,
+  transactions: TableCounts,
+  rejected: Rejected[],
+  progress: Progress,
+  write: Write,
+  store: Store,
+): Promise<void> {
   const read = (after: string) =>
     withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
   // The next batch is read from the old database while this one is written here: still one
@@ -139,7 +187,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       const problem = transactionProblem(t);
       if (problem) bad.set(t.id, problem);
     }
-    await withTransaction(async (db) => {
+    await write(async (db) => {
       const missing = await missingUsers(db, theirs.filter((t) => !bad.has(t.id)).map((t) => t.user_id));
       for (const t of theirs) if (missing.has(t.user_id) && !bad.has(t.id)) bad.set(t.id, `user ${t.user_id} is missing`);
       const good: DjangoTransaction[] = theirs.filter((t) => !bad.has(t.id));
@@ -147,24 +195,15 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
         transactions.held += good.length;
         return;
       }
-      const written = await upsertTransactions(db, good);
+      const written = await store(db, good);
       transactions.inserted += written.inserted;
       transactions.updated += written.updated;
       transactions.unchanged += good.length - written.inserted - written.updated;
-    }, conn(opts.target));
+    });
     for (const [id, reason] of bad) rejected.push({ table: 'transactions', id, reason });
     transactions.invalid += bad.size;
     progress.advance(batch.length);
   }
-
-  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
-  // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
-  // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
-  if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
-    await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
-  }
-  progress.done();
-  return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
 /**

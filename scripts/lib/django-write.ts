@@ -72,3 +72,67 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * A first import (this database holds no transaction yet) loads without the write costs that
+ * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
+ * GIN indexes) are dropped and the per-statement totals trigger is disabled, then the indexes
+ * are built once and the totals computed by one aggregate (`finishFirstImport`). All of it in
+ * the caller's one transaction, holding `transactions` exclusively: a failure anywhere rolls
+ * back to the empty table with every index and trigger in place, and a re-run starts over.
+ * The primary key, the unique indexes and the foreign keys stay: dropping a foreign key would
+ * lock `users` and `books` (every login here) for the whole load, and they cost little.
+ * Returns the statements that put the indexes back, or undefined when the table is not empty
+ * (an import into a database that already holds transactions writes batch by batch).
+ */
+export async function startFirstImport(db: Db): Promise<string[] | undefined> {
+  const empty = async () => (await db.query('SELECT 1 FROM transactions LIMIT 1')).rows.length === 0;
+  if (!(await empty())) return undefined;
+  // Looked at again under the lock: no API write may slip in between the look and the load.
+  await db.query('LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE');
+  if (!(await empty())) return undefined;
+  const { rows } = await db.query<{ drop: string; create: string }>(
+    `SELECT format('DROP INDEX %s', i.indexrelid::regclass) AS drop, pg_get_indexdef(i.indexrelid) AS create
+     FROM pg_index i WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid`,
+  );
+  for (const r of rows) await db.query(r.drop);
+  await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
+  return rows.map((r) => r.create);
+}
+
+/** The end of a first import, in its transaction: the totals from one aggregate, the trigger back on, the indexes built. */
+export async function finishFirstImport(db: Db, indexes: readonly string[]): Promise<void> {
+  // What the insert trigger (1764000020000_ledger-totals.sql) would have added, statement by
+  // statement, summed once: the same keys and sums, so the totals are the same to the cent.
+  await db.query(
+    `INSERT INTO book_totals AS p (book_id, grain, starts, category, type, entries, net)
+     SELECT t.book_id, g.grain,
+            CASE g.grain WHEN 0 THEN t.date
+                         WHEN 1 THEN date_trunc('month', t.date::timestamp)::date
+                         ELSE date_trunc('year', t.date::timestamp)::date END,
+            CASE g.grain WHEN 1 THEN t.category ELSE '' END,
+            CASE g.grain WHEN 1 THEN t.type ELSE '' END,
+            count(*), sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END)
+     FROM transactions t CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+     GROUP BY 1, 2, 3, 4, 5
+     ORDER BY 1, 2, 3, 4, 5
+     ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
+       SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net`,
+  );
+  await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_totals_insert');
+  for (const create of indexes) await db.query(create);
+}
+
+/** A first import's batch: a plain insert (the table was empty and is held exclusively: no row to compare with). */
+export async function insertTransactions(db: Db, rows: readonly DjangoTransaction[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO transactions (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
+     SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at
+     FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
+       description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
+     JOIN books b ON b.user_id = i.user_id AND b.is_default`,
+    [JSON.stringify(rows)],
+  );
+  return rowCount ?? 0;
+}
