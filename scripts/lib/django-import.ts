@@ -79,6 +79,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   const started = performance.now();
   const conn = (db: DatabaseConfig) => ({ db, deadline: Date.now() + CONNECT_BUDGET_MS });
   const rejected: Rejected[] = [];
+  const T = (l: string) => console.error(`[prof] ${l} ${((performance.now() - started) / 1000).toFixed(1)}`);
   const total = await withConnection((db) => countSource(db, opts.transactionsTable, opts.since), conn(opts.source));
   const progress = new Progress(opts.progress, total.users + total.transactions);
 
@@ -126,6 +127,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
     users.invalid += bad.size;
     progress.advance(batch.length);
   }
+  T('users done');
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
@@ -135,9 +137,11 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
     if (!indexes) return false;
     await copy(
       (fn) => fn(db),
-      async (db, rows) => ({ inserted: await insertTransactions(db, rows), updated: 0 }),
+      async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 }),
     );
+    T('loaded');
     await finishFirstImport(db, indexes);
+    T('finished');
     return true;
   }, conn(opts.target));
   if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
@@ -148,12 +152,13 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
     await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
   }
+  T('analyzed');
   progress.done();
   return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
 type Write = (fn: (db: Db) => Promise<void>) => Promise<void>;
-type Store = (db: Db, rows: readonly DjangoTransaction[]) => Promise<{ inserted: number; updated: number }>;
+type Store = (db: Db, json: string) => Promise<{ inserted: number; updated: number }>;
 
 /**
  * The transactions, batch by batch: each batch is checked, then written by `store` through
@@ -174,7 +179,7 @@ async function copyTransactions(
   // The next batch is read from the old database while this one is written here: still one
   // connection to each, and the two servers work at the same time.
   for (let next = read(FIRST_UUID); ; ) {
-    const batch = await next;
+    const { rows: batch, json } = await next;
     if (batch.length === 0) break;
     next = read(batch.at(-1)!.id);
     // A failed write must not leave the read-ahead's rejection unhandled.
@@ -195,7 +200,8 @@ async function copyTransactions(
         transactions.held += good.length;
         return;
       }
-      const written = await store(db, good);
+      if (good.length === 0) return;
+      const written = await store(db, good.length === batch.length ? json : JSON.stringify(good));
       transactions.inserted += written.inserted;
       transactions.updated += written.updated;
       transactions.unchanged += good.length - written.inserted - written.updated;
