@@ -27,7 +27,10 @@ import { Progress } from './progress.js';
 // Each batch is read with one short connection to the old database, then written with one
 // short transaction here; at most one connection to each database is open at any time, and none
 // between batches (the old server may be the same 2-connection one, still serving). Connects
-// retry as the app's do (lib/db.ts), for up to CONNECT_BUDGET_MS per batch.
+// retry as the app's do (lib/db.ts), for up to CONNECT_BUDGET_MS per batch. The exception is a
+// first import (no transaction here yet): its transactions are written in one transaction on one
+// connection held to the end (django-write.ts, startFirstImport), so that the indexes and totals
+// can be built once after the load and a failure leaves nothing behind.
 
 export interface ImportOptions {
   source: DatabaseConfig;
@@ -79,7 +82,6 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   const started = performance.now();
   const conn = (db: DatabaseConfig) => ({ db, deadline: Date.now() + CONNECT_BUDGET_MS });
   const rejected: Rejected[] = [];
-  const T = (l: string) => console.error(`[prof] ${l} ${((performance.now() - started) / 1000).toFixed(1)}`);
   const total = await withConnection((db) => countSource(db, opts.transactionsTable, opts.since), conn(opts.source));
   const progress = new Progress(opts.progress, total.users + total.transactions);
 
@@ -127,7 +129,6 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
     users.invalid += bad.size;
     progress.advance(batch.length);
   }
-  T('users done');
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
@@ -139,9 +140,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       (fn) => fn(db),
       async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 }),
     );
-    T('loaded');
     await finishFirstImport(db, indexes);
-    T('finished');
     return true;
   }, conn(opts.target));
   if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
@@ -149,10 +148,9 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
   // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
   // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
-  if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
+  if (users.inserted + users.updated + transactions.inserted + transactions.updated + transactions.deleted > 0) {
     await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
   }
-  T('analyzed');
   progress.done();
   return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
