@@ -27,7 +27,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
 const schema = () =>
   Promise.all([
     adminQuery(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transactions' ORDER BY indexname`),
-    adminQuery(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'transactions'::regclass ORDER BY tgname`),
+    adminQuery(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'transactions'::regclass AND NOT tgisinternal ORDER BY tgname`),
     adminQuery(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'transactions'::regclass ORDER BY conname`),
   ]);
 
