@@ -72,13 +72,14 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
 /**
  * A first import (this database holds no transaction yet) loads without the write costs that
  * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
- * GIN indexes) are dropped and the per-statement totals trigger is disabled, then the indexes
- * are built once and the totals computed by one aggregate (`finishFirstImport`). All of it in
- * the caller's one transaction, holding `transactions` exclusively: a failure anywhere rolls
- * back to the empty table with every index and trigger in place, and a re-run starts over.
- * The primary key, the unique indexes and the foreign keys stay: dropping a foreign key would
- * lock `users` and `books` (every login here) for the whole load, and they cost little.
- * Returns the statements that put the indexes back, or undefined when the table is not empty
+ * GIN indexes) and its foreign keys are dropped and the per-statement totals trigger disabled;
+ * `finishFirstImport` then computes the totals by one aggregate and puts the rest back (each
+ * foreign key checked by one join, each index built sorted). All of it in the caller's one
+ * transaction: a failure anywhere rolls back to the empty table with every index, constraint
+ * and trigger in place, and a re-run starts over. Meanwhile `transactions` is held exclusively,
+ * and so are `users` and `books` (dropping a foreign key locks the table it references): the
+ * new backend waits until the commit, which the runbook allows (it is not public yet).
+ * Returns the statements that put everything back, or undefined when the table is not empty
  * (an import into a database that already holds transactions writes batch by batch).
  */
 export async function startFirstImport(db: Db): Promise<string[] | undefined> {
@@ -102,7 +103,7 @@ export async function startFirstImport(db: Db): Promise<string[] | undefined> {
   return rows.map((r) => r.restore);
 }
 
-/** The end of a first import, in its transaction: the totals from one aggregate, the trigger back on, the indexes built. */
+/** The end of a first import, in its transaction: the totals from one aggregate, the trigger back on, the keys and indexes back. */
 export async function finishFirstImport(db: Db, restore: readonly string[]): Promise<void> {
   // What the insert trigger (1764000020000_ledger-totals.sql) would have added, statement by
   // statement, summed once: the same keys and sums, so the totals are the same to the cent.
