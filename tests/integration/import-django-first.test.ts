@@ -62,6 +62,38 @@ describeWith(['django'], 'import-django, first import', () => {
     await expectNoAppConnections();
   });
 
+  it('leaves a database that an API write reached while it started to the batch-by-batch path, which keeps that row', async () => {
+    const before = await schema();
+    await adminQuery(`INSERT INTO users (id, username, password_hash) OVERRIDING SYSTEM VALUE VALUES (1000, 'here', '!')`);
+    await adminQuery(`INSERT INTO books (user_id, name, currency, is_default) VALUES (1000, 'Cashbook', 'EUR', true)`);
+    // An API create, in flight (not yet committed) when the import first looks at the table.
+    const pg = (await import('pg')).default;
+    const api = new pg.Client({ connectionString: inject('adminUrl') });
+    await api.connect();
+    try {
+      await api.query('BEGIN');
+      await api.query(`INSERT INTO transactions (user_id, book_id, type, amount, date)
+        SELECT 1000, id, 'income', 42.00, '2024-12-24' FROM books WHERE user_id = 1000`);
+      const running = run('--batch', '7');
+      const waiting = `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'transactions'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`;
+      for (const until = Date.now() + 60_000; (await adminQuery<{ n: number }>(waiting))[0]!.n === 0; ) {
+        if (Date.now() > until) throw new Error('the import never asked for the table');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await api.query('COMMIT');
+      const res = await running;
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('transactions: 60 read, 60 inserted, 0 updated, 0 unchanged, 0 invalid');
+    } finally {
+      await api.end();
+    }
+    expect(await adminQuery('SELECT count(*)::int AS n FROM transactions WHERE user_id = 1000')).toEqual([{ n: 1 }]);
+    expect(await adminQuery(TOTALS)).toEqual(await adminQuery(RECOMPUTED));
+    expect(await schema()).toEqual(before);
+    // The next test starts from an empty table again (the totals go with it).
+    await adminQuery('TRUNCATE transactions');
+  });
+
   it('leaves no transaction and every index, constraint and trigger in place when it fails half-way; a re-run starts over', async () => {
     // The last row by id fails in this database, after earlier batches were written.
     await old.query(`INSERT INTO transactions_transaction (id, user_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
