@@ -64,8 +64,9 @@ describeWith(['django'], 'import-django, first import', () => {
 
   it('leaves a database that an API write reached while it started to the batch-by-batch path, which keeps that row', async () => {
     const before = await schema();
-    await adminQuery(`INSERT INTO users (id, username, password_hash) OVERRIDING SYSTEM VALUE VALUES (1000, 'here', '!')`);
-    await adminQuery(`INSERT INTO books (user_id, name, currency, is_default) VALUES (1000, 'Cashbook', 'EUR', true)`);
+    // A low id: the import moves the id sequence past it, and later files count on low ones.
+    await adminQuery(`INSERT INTO users (id, username, password_hash) OVERRIDING SYSTEM VALUE VALUES (100, 'here', '!')`);
+    await adminQuery(`INSERT INTO books (user_id, name, currency, is_default) VALUES (100, 'Cashbook', 'EUR', true)`);
     // An API create, in flight (not yet committed) when the import first looks at the table.
     const pg = (await import('pg')).default;
     const api = new pg.Client({ connectionString: inject('adminUrl') });
@@ -73,7 +74,7 @@ describeWith(['django'], 'import-django, first import', () => {
     try {
       await api.query('BEGIN');
       await api.query(`INSERT INTO transactions (user_id, book_id, type, amount, date)
-        SELECT 1000, id, 'income', 42.00, '2024-12-24' FROM books WHERE user_id = 1000`);
+        SELECT 100, id, 'income', 42.00, '2024-12-24' FROM books WHERE user_id = 100`);
       const running = run('--batch', '7');
       const waiting = `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'transactions'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`;
       for (const until = Date.now() + 60_000; (await adminQuery<{ n: number }>(waiting))[0]!.n === 0; ) {
@@ -87,7 +88,7 @@ describeWith(['django'], 'import-django, first import', () => {
     } finally {
       await api.end();
     }
-    expect(await adminQuery('SELECT count(*)::int AS n FROM transactions WHERE user_id = 1000')).toEqual([{ n: 1 }]);
+    expect(await adminQuery('SELECT count(*)::int AS n FROM transactions WHERE user_id = 100')).toEqual([{ n: 1 }]);
     expect(await adminQuery(TOTALS)).toEqual(await adminQuery(RECOMPUTED));
     expect(await schema()).toEqual(before);
     // The next test starts from an empty table again (the totals go with it).
