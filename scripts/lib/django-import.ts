@@ -134,13 +134,13 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   const transactions = { ...counts(), deleted: 0 };
   const copy = (write: Write, store: Store) => copyTransactions(opts, conn, clashed, transactions, rejected, progress, write, store);
   const first = await withTransaction(async (db) => {
-    const indexes = await startFirstImport(db);
-    if (!indexes) return false;
+    const restore = await startFirstImport(db);
+    if (!restore) return false;
     await copy(
       (fn) => fn(db),
       async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 }),
     );
-    await finishFirstImport(db, indexes);
+    await finishFirstImport(db, restore);
     return true;
   }, conn(opts.target));
   if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
