@@ -72,7 +72,7 @@ try {
 function failed(err: unknown): never {
   const cause = (err as { cause?: unknown }).cause;
   const message = [err, cause].filter((e): e is Error => e instanceof Error).map((e) => e.message).join(': ');
-  console.error(`[import-django] failed: ${message}. Nothing of the failed batch was written; run again to resume.`);
+  console.error(`[import-django] failed: ${message}. Nothing of the failed batch was written (of a first import's transactions, none); run again to resume.`);
   process.exit(1);
 }
 

@@ -1,6 +1,6 @@
 import { moveUserIdsPastImported, normalisedDuplicates, upsertUsers, userClashes, type Clash } from '../../lib/auth/import.js';
 import type { DatabaseConfig } from '../../lib/config.js';
-import { withConnection, withTransaction } from '../../lib/db.js';
+import { withConnection, withTransaction, type Db } from '../../lib/db.js';
 import {
   countSource,
   FIRST_UUID,
@@ -12,14 +12,25 @@ import {
   type DjangoTransaction,
   type Rejected,
 } from './django-rows.js';
-import { deleteTransactions, missingUsers, targetIdsInRange, upsertTransactions } from './django-write.js';
+import {
+  deleteTransactions,
+  finishFirstImport,
+  insertTransactions,
+  missingUsers,
+  startFirstImport,
+  targetIdsInRange,
+  upsertTransactions,
+} from './django-write.js';
 import { Progress } from './progress.js';
 
 // `npm run import-django`: copies the old backend's database into this one, batch by batch.
 // Each batch is read with one short connection to the old database, then written with one
 // short transaction here; at most one connection to each database is open at any time, and none
 // between batches (the old server may be the same 2-connection one, still serving). Connects
-// retry as the app's do (lib/db.ts), for up to CONNECT_BUDGET_MS per batch.
+// retry as the app's do (lib/db.ts), for up to CONNECT_BUDGET_MS per batch. The exception is a
+// first import (no transaction here yet): its transactions are written in one transaction on one
+// connection held to the end (django-write.ts, startFirstImport), so that the indexes and totals
+// can be built once after the load and a failure leaves nothing behind.
 
 export interface ImportOptions {
   source: DatabaseConfig;
@@ -121,12 +132,52 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
+  const copy = (write: Write, store: Store) => copyTransactions(opts, conn, clashed, transactions, rejected, progress, write, store);
+  const first = await withTransaction(async (db) => {
+    const restore = await startFirstImport(db);
+    if (!restore) return false;
+    await copy(
+      (fn) => fn(db),
+      async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 }),
+    );
+    await finishFirstImport(db, restore);
+    return true;
+  }, conn(opts.target));
+  if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
+
+  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
+  // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
+  // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
+  if (users.inserted + users.updated + transactions.inserted + transactions.updated + transactions.deleted > 0) {
+    await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
+  }
+  progress.done();
+  return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
+}
+
+type Write = (fn: (db: Db) => Promise<void>) => Promise<void>;
+type Store = (db: Db, json: string) => Promise<{ inserted: number; updated: number }>;
+
+/**
+ * The transactions, batch by batch: each batch is checked, then written by `store` through
+ * `write` (its own short transaction, or a first import's one transaction).
+ */
+async function copyTransactions(
+  opts: ImportOptions,
+  conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
+  clashed: ReadonlySet<string>,
+  transactions: TableCounts,
+  rejected: Rejected[],
+  progress: Progress,
+  write: Write,
+  store: Store,
+): Promise<void> {
   const read = (after: string) =>
     withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
   // The next batch is read from the old database while this one is written here: still one
   // connection to each, and the two servers work at the same time.
   for (let next = read(FIRST_UUID); ; ) {
-    const batch = await next;
+    const { rows: batch, json } = await next;
     if (batch.length === 0) break;
     next = read(batch.at(-1)!.id);
     // A failed write must not leave the read-ahead's rejection unhandled.
@@ -139,7 +190,7 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       const problem = transactionProblem(t);
       if (problem) bad.set(t.id, problem);
     }
-    await withTransaction(async (db) => {
+    await write(async (db) => {
       const missing = await missingUsers(db, theirs.filter((t) => !bad.has(t.id)).map((t) => t.user_id));
       for (const t of theirs) if (missing.has(t.user_id) && !bad.has(t.id)) bad.set(t.id, `user ${t.user_id} is missing`);
       const good: DjangoTransaction[] = theirs.filter((t) => !bad.has(t.id));
@@ -147,24 +198,16 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
         transactions.held += good.length;
         return;
       }
-      const written = await upsertTransactions(db, good);
+      if (good.length === 0) return;
+      const written = await store(db, good.length === batch.length ? json : JSON.stringify(good));
       transactions.inserted += written.inserted;
       transactions.updated += written.updated;
       transactions.unchanged += good.length - written.inserted - written.updated;
-    }, conn(opts.target));
+    });
     for (const [id, reason] of bad) rejected.push({ table: 'transactions', id, reason });
     transactions.invalid += bad.size;
     progress.advance(batch.length);
   }
-
-  if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
-  // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
-  // book that grew by a million rows is planned from stale estimates (seconds, not milliseconds).
-  if (transactions.inserted + transactions.updated + transactions.deleted > 0) {
-    await withConnection((db) => db.query('ANALYZE transactions, book_totals, books, users'), conn(opts.target));
-  }
-  progress.done();
-  return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
 /**

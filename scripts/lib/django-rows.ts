@@ -47,7 +47,7 @@ export async function readUsers(db: Db, afterId: number, limit: number): Promise
  * The next batch of transactions after `afterId`; with `since`, only rows created or updated
  * after it. The server sends the batch as one JSON text (half the cost of row-by-row output on
  * this machine); amounts come as text so no float ever holds one, timestamps as ISO 8601 with
- * microseconds.
+ * microseconds. The text is returned too: a batch written whole is sent on as it came.
  */
 export async function readTransactions(
   db: Db,
@@ -55,7 +55,7 @@ export async function readTransactions(
   afterId: string,
   limit: number,
   since: string | undefined,
-): Promise<DjangoTransaction[]> {
+): Promise<{ rows: DjangoTransaction[]; json: string }> {
   const { rows } = await db.query<{ batch: string | null }>(
     `SELECT json_agg(x ORDER BY x.id)::text AS batch FROM (
        SELECT id, user_id::text AS user_id, type, amount::text AS amount, category, description, date, payment_mode,
@@ -65,7 +65,8 @@ export async function readTransactions(
        ORDER BY id LIMIT $2) x`,
     since ? [afterId, limit, since] : [afterId, limit],
   );
-  return rows[0]?.batch ? (JSON.parse(rows[0].batch) as DjangoTransaction[]) : [];
+  const json = rows[0]?.batch ?? '[]';
+  return { rows: JSON.parse(json) as DjangoTransaction[], json };
 }
 
 /** How many rows the import will read (for the progress line's ETA), and when it started (the old server's clock). */

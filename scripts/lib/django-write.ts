@@ -1,5 +1,4 @@
 import type { Db } from '../../lib/db.js';
-import type { DjangoTransaction } from './django-rows.js';
 
 // Writing the old backend's transactions here: each into its user's default book, keeping its
 // id and timestamps. Inserted, or updated when a field changed in the old database; an
@@ -16,11 +15,8 @@ export async function missingUsers(db: Db, ids: readonly string[]): Promise<Set<
   return new Set(rows.map((r) => r.id));
 }
 
-export async function upsertTransactions(
-  db: Db,
-  rows: readonly DjangoTransaction[],
-): Promise<{ inserted: number; updated: number }> {
-  if (rows.length === 0) return { inserted: 0, updated: 0 };
+/** `json`: the rows, a JSON array of django-rows.ts' DjangoTransaction. */
+export async function upsertTransactions(db: Db, json: string): Promise<{ inserted: number; updated: number }> {
   const { rows: counts } = await db.query<{ inserted: string; updated: string }>(
     `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_id bigint, type text, amount numeric, category text,
@@ -45,7 +41,7 @@ export async function upsertTransactions(
        RETURNING xmax = 0 AS inserted
      )
      SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
-    [JSON.stringify(rows)],
+    [json],
   );
   return { inserted: Number(counts[0]?.inserted ?? 0), updated: Number(counts[0]?.updated ?? 0) };
 }
@@ -71,4 +67,74 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
     upTo ? [after, upTo] : [after],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * A first import (this database holds no transaction yet) loads without the write costs that
+ * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
+ * GIN indexes) and its foreign keys are dropped and the per-statement totals trigger disabled;
+ * `finishFirstImport` then computes the totals by one aggregate and puts the rest back (each
+ * foreign key checked by one join, each index built sorted). All of it in the caller's one
+ * transaction: a failure anywhere rolls back to the empty table with every index, constraint
+ * and trigger in place, and a re-run starts over. Meanwhile `transactions` is held exclusively,
+ * and so are `users` and `books` (dropping a foreign key locks the table it references): the
+ * new backend waits until the commit, which the runbook allows (it is not public yet).
+ * Returns the statements that put everything back, or undefined when the table is not empty
+ * (an import into a database that already holds transactions writes batch by batch).
+ */
+export async function startFirstImport(db: Db): Promise<string[] | undefined> {
+  const empty = async () => (await db.query('SELECT 1 FROM transactions LIMIT 1')).rows.length === 0;
+  if (!(await empty())) return undefined;
+  // Looked at again under the lock: no API write may slip in between the look and the load.
+  await db.query('LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE');
+  if (!(await empty())) return undefined;
+  // The foreign keys are checked once, by one join each when they are added back, instead of
+  // by two lookups per row; the indexes are built once, sorted, instead of entry by entry.
+  const { rows } = await db.query<{ drop: string; restore: string }>(
+    `SELECT format('ALTER TABLE transactions DROP CONSTRAINT %I', conname) AS drop,
+            format('ALTER TABLE transactions ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid)) AS restore
+     FROM pg_constraint WHERE conrelid = 'transactions'::regclass AND contype = 'f'
+     UNION ALL
+     SELECT * FROM (SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+       FROM pg_index i WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
+  );
+  for (const r of rows) await db.query(r.drop);
+  await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
+  return rows.map((r) => r.restore);
+}
+
+/** The end of a first import, in its transaction: the totals from one aggregate, the trigger back on, the keys and indexes back. */
+export async function finishFirstImport(db: Db, restore: readonly string[]): Promise<void> {
+  // What the insert trigger (1764000020000_ledger-totals.sql) would have added, statement by
+  // statement, summed once: the same keys and sums, so the totals are the same to the cent.
+  await db.query(
+    `INSERT INTO book_totals AS p (book_id, grain, starts, category, type, entries, net)
+     SELECT t.book_id, g.grain,
+            CASE g.grain WHEN 0 THEN t.date
+                         WHEN 1 THEN date_trunc('month', t.date::timestamp)::date
+                         ELSE date_trunc('year', t.date::timestamp)::date END,
+            CASE g.grain WHEN 1 THEN t.category ELSE '' END,
+            CASE g.grain WHEN 1 THEN t.type ELSE '' END,
+            count(*), sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END)
+     FROM transactions t CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+     GROUP BY 1, 2, 3, 4, 5
+     ORDER BY 1, 2, 3, 4, 5
+     ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
+       SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net`,
+  );
+  await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_totals_insert');
+  for (const statement of restore) await db.query(statement);
+}
+
+/** A first import's batch: a plain insert (the table was empty and is held exclusively: no row to compare with). */
+export async function insertTransactions(db: Db, json: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO transactions (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
+     SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at
+     FROM json_to_recordset($1::json) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
+       description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
+     JOIN books b ON b.user_id = i.user_id AND b.is_default`,
+    [json],
+  );
+  return rowCount ?? 0;
 }
