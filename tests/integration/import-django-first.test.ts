@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { describeWith } from '../support/components.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
-import { createOldDatabase, type OldDatabase } from '../support/django.js';
+import { createOldDatabase, runImportDjango, type OldDatabase } from '../support/django.js';
 
 // A first import (no transaction here yet) builds the indexes of `transactions` and the per-book
 // totals once, after the load, instead of row by row: all in one transaction, so that a failure
@@ -12,17 +10,7 @@ import { createOldDatabase, type OldDatabase } from '../support/django.js';
 
 let old: OldDatabase;
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-django.ts', '--from', old.url, ...args], {
-      env: { ...process.env, DATABASE_URL: inject('adminUrl'), DEFAULT_CURRENCY: 'EUR' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const run = (...args: string[]) => runImportDjango(old.url, ...args);
 
 const schema = () =>
   Promise.all([

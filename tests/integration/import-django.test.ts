@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { handler as getMe } from '../../functions/get-me.js';
 import { handler as createTransaction } from '../../functions/create-transaction.js';
 import { handler as listTransactions } from '../../functions/list-transactions.js';
@@ -8,7 +6,7 @@ import { handler as obtainToken } from '../../functions/obtain-token.js';
 import { handler as register } from '../../functions/register.js';
 import { describeWith } from '../support/components.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
-import { createOldDatabase, django, type OldDatabase } from '../support/django.js';
+import { createOldDatabase, runImportDjango, django, type OldDatabase } from '../support/django.js';
 import { invoke } from '../support/events.js';
 
 // `npm run import-django` against a database that Django 3.2 itself created (auth_user and the
@@ -17,17 +15,7 @@ import { invoke } from '../support/events.js';
 const PASSWORD = 'correct-horse-battery';
 let old: OldDatabase;
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-django.ts', '--from', old.url, ...args], {
-      env: { ...process.env, DATABASE_URL: inject('adminUrl'), DEFAULT_CURRENCY: 'EUR' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const run = (...args: string[]) => runImportDjango(old.url, ...args);
 
 /** Transactions in the old table, as Django's ORM would have stored them. */
 async function addOld(rows: Array<{ user: number; type?: string; amount: string; mode?: string; date?: string; at?: string }>) {

@@ -64,3 +64,16 @@ export async function createOldDatabase(): Promise<OldDatabase> {
     drop: async () => void (await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
 }
+
+/** Runs `npm run import-django -- --from <oldUrl> …args` into the test database; never rejects. */
+export async function runImportDjango(oldUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-django.ts', '--from', oldUrl, ...args], {
+      env: { ...process.env, DATABASE_URL: inject('adminUrl'), DEFAULT_CURRENCY: 'EUR' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
