@@ -28,7 +28,7 @@ import { appConnections } from './lib/database-setup.js';
 import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database.js';
 import { startOffline } from './lib/offline.js';
 import { pgbouncerBinary, poolerActivity, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
-import { postgresCpuMs, postmasterPid } from './bench/cpu.js';
+import { postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
 
 for (const arg of process.argv.slice(2)) {
   const match = /^--([a-z-]+)=(.*)$/.exec(arg);
@@ -67,6 +67,10 @@ interface Result {
   pgCpuPerOk?: number;
   /** PgBouncer's own CPU ms per successful request (pooled only). */
   bouncerCpuPerOk?: number;
+  /** serverless-offline's CPU ms (process, worker threads, children) per successful request (http only). */
+  nodeCpuPerOk?: number;
+  /** The load generator's (this process's) CPU ms per successful request. */
+  loadCpuPerOk?: number;
   /** Connection attempts (to PostgreSQL or PgBouncer) per successful request. */
   attemptsPerOk?: number;
   heldMs?: number;
@@ -155,12 +159,44 @@ async function runWorkers(script: string, count: number, data: (i: number) => ob
   return results;
 }
 
-/** CPU meters around one measured stretch: PostgreSQL (and PgBouncer when pooled). */
-function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined) {
+interface CpuSpent {
+  pgMs: number;
+  bouncerMs: number | undefined;
+  /** serverless-offline: its process (worker threads included) and its children. */
+  nodeMs: number | undefined;
+  /** This process: autocannon and the samplers. */
+  loadMs: number;
+}
+type Meter = (offlinePid?: number) => () => CpuSpent;
+
+/**
+ * CPU meters around one measured stretch: PostgreSQL, PgBouncer when pooled, and the Node side
+ * (serverless-offline and its workers, when it serves the stretch; the load generator), so a
+ * reader sees where each millisecond of a request goes on a machine they all share.
+ */
+function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined, offlinePid?: number): () => CpuSpent {
   const pg0 = postgresCpuMs(pmPid);
   const b0 = bouncer?.cpuMs() ?? 0;
-  return () => ({ pgMs: postgresCpuMs(pmPid) - pg0, bouncerMs: bouncer ? bouncer.cpuMs() - b0 : undefined });
+  const n0 = offlinePid === undefined ? 0 : processTreeCpuMs(offlinePid);
+  const l0 = process.cpuUsage();
+  return () => {
+    const load = process.cpuUsage(l0);
+    return {
+      pgMs: postgresCpuMs(pmPid) - pg0,
+      bouncerMs: bouncer ? bouncer.cpuMs() - b0 : undefined,
+      nodeMs: offlinePid === undefined ? undefined : processTreeCpuMs(offlinePid) - n0,
+      loadMs: (load.user + load.system) / 1000,
+    };
+  };
 }
+
+/** CPU ms per successful request, by process, for a result row. */
+const cpuPerOk = (cpu: CpuSpent, ok: number) => ({
+  pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+  bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+  nodeCpuPerOk: cpu.nodeMs === undefined ? undefined : round(cpu.nodeMs / Math.max(1, ok), 2),
+  loadCpuPerOk: round(cpu.loadMs / Math.max(1, ok), 2),
+});
 
 const ESBUILD_PLUGINS = createRequire(import.meta.url)('./esbuild-plugins.cjs');
 
@@ -324,7 +360,7 @@ function httpResult(
   row: Pick<Result, 'scenario' | 'via' | 'clients' | 'requests'>,
   out: autocannon.Result,
   seconds: number,
-  cpu: { pgMs: number; bouncerMs: number | undefined },
+  cpu: CpuSpent,
   stats: ServerStats,
 ): Result {
   const statuses = statusesOf(out);
@@ -338,8 +374,7 @@ function httpResult(
     p50: out.latency.p50,
     p99: out.latency.p99,
     statuses,
-    pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
-    bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
+    ...cpuPerOk(cpu, ok),
     attemptsPerOk: round(stats.attempts / Math.max(1, ok), 2),
     heldMs: round(stats.heldMs / Math.max(1, stats.logged)),
   };
@@ -351,7 +386,7 @@ async function httpLoad(
   via: string,
   clients: number,
   seeded: Seeded,
-  meter: () => () => { pgMs: number; bouncerMs: number | undefined },
+  meter: Meter,
 ): Promise<Result> {
   const json = { 'content-type': 'application/json' };
   // Each autocannon connection is one user (its own token), as clients of the API would be.
@@ -382,7 +417,7 @@ async function httpLoad(
   await autocannon({ url: server.offline.baseUrl, connections: clients, amount: clients * 3, timeout: 60, requests });
   server.reset();
   log(`http ${scenario} ${via}: ${clients} clients, ${seconds}s`);
-  const done = meter();
+  const done = meter(server.offline.pid);
   const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
   const cpu = done();
   return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats);
@@ -432,7 +467,7 @@ async function largeBook(
   via: string,
   seeded: Seeded,
   books: Awaited<ReturnType<typeof seedLargeBooks>>,
-  meter: () => () => { pgMs: number; bouncerMs: number | undefined },
+  meter: Meter,
 ): Promise<Result[]> {
   const results: Result[] = [];
   const headers = { authorization: `Bearer ${seeded.tokens[0]}` };
@@ -447,7 +482,7 @@ async function largeBook(
     for (const [op, path] of ops) {
       await autocannon({ url: server.offline.baseUrl, connections: 1, amount: 3, timeout: 60, requests: [{ method: 'GET', path, headers }] });
       server.reset();
-      const done = meter();
+      const done = meter(server.offline.pid);
       const out = await autocannon({
         url: server.offline.baseUrl,
         connections: 1,
@@ -506,7 +541,7 @@ async function main() {
       // Direct runs first, then PgBouncer: its idle server connections would take the role's slots.
       const bouncer = via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: db.appUrl, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
       const url = bouncer?.appUrl ?? db.appUrl;
-      const meter = () => cpuMeter(pmPid, bouncer);
+      const meter: Meter = (offlinePid) => cpuMeter(pmPid, bouncer, offlinePid);
       const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false) => {
         const sampler = startSampler(db.adminUrl);
         const done = meter();
@@ -517,10 +552,7 @@ async function main() {
           ...result,
           ...(cpuAlready
             ? {}
-            : {
-                pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
-                bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
-              }),
+            : cpuPerOk(cpu, ok)),
           peakConnections: await sampler.stop(),
           leftConnections: await leftover(db.adminUrl, bouncer),
         };
@@ -581,7 +613,7 @@ function printCold(rows: Array<{ name: string; p50: number; max: number }>) {
 }
 
 function printTable(results: Result[]) {
-  const head = ['scenario', 'via', 'mode', 'clients', 'ok/s', 'ok %', 'mean ms', 'p50 ms', 'p99 ms', 'p99÷mean', 'PG CPU ms/ok', 'PgBouncer CPU ms/ok', 'attempts/ok', 'held ms', 'peak', 'left', 'statuses'];
+  const head = ['scenario', 'via', 'mode', 'clients', 'ok/s', 'ok %', 'mean ms', 'p50 ms', 'p99 ms', 'p99÷mean', 'PG CPU ms/ok', 'PgBouncer CPU ms/ok', 'offline CPU ms/ok', 'load gen CPU ms/ok', 'attempts/ok', 'held ms', 'peak', 'left', 'statuses'];
   const cell = (v: number | undefined) => (v === undefined ? '' : String(v));
   const rows = results.map((r) => [
     r.scenario,
@@ -596,6 +628,8 @@ function printTable(results: Result[]) {
     r.mean ? (r.p99 / r.mean).toFixed(1) : '',
     cell(r.pgCpuPerOk),
     cell(r.bouncerCpuPerOk),
+    cell(r.nodeCpuPerOk),
+    cell(r.loadCpuPerOk),
     cell(r.attemptsPerOk),
     cell(r.heldMs),
     cell(r.peakConnections),

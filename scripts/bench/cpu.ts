@@ -1,9 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { processCpuMs } from '../lib/pgbouncer.js';
 
-// PostgreSQL's CPU time from /proc: the postmaster's own and reaped children's time
-// (utime + stime + cutime + cstime) plus every live child's (backends, autovacuum, walwriter...).
-// Read before and after a scenario; the difference is what the scenario cost the server.
+// CPU time from /proc, read before and after a scenario; the difference is what the scenario
+// cost. A process's own and reaped children's time (utime + stime + cutime + cstime) plus every
+// live descendant's: PostgreSQL's postmaster and its backends, autovacuum, walwriter...; the
+// serverless-offline process, whose worker threads ("containers") count in its own time, and
+// the esbuild service it runs.
 
 /** The postmaster's pid, from the data directory's postmaster.pid. */
 export function postmasterPid(dataDir: string): number {
@@ -19,17 +21,27 @@ function parentOf(pid: string): number | undefined {
   }
 }
 
-/** Total CPU ms of the PostgreSQL cluster whose postmaster is `pid` (0 where /proc is missing). */
-export function postgresCpuMs(pid: number): number {
-  let total = processCpuMs(pid, true);
+/** Total CPU ms of the process `pid` and all its descendants (0 where /proc is missing). */
+export function processTreeCpuMs(pid: number): number {
   let entries: string[] = [];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
   } catch {
-    return total;
+    return processCpuMs(pid, true);
   }
+  const children = new Map<number, number[]>();
   for (const entry of entries) {
-    if (parentOf(entry) === pid) total += processCpuMs(Number(entry), true);
+    const parent = parentOf(entry);
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
+  let total = 0;
+  const visit = (p: number) => {
+    total += processCpuMs(p, true);
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
   return total;
 }
+
+/** Total CPU ms of the PostgreSQL cluster whose postmaster is `pid`. */
+export const postgresCpuMs = processTreeCpuMs;

@@ -129,6 +129,9 @@ describe('users imported from Django', () => {
     const token = await login('withid');
     expect((await invoke(getMe, { path: '/api/me/', token: token.body.access })).body.id).toBe(7000);
     const created = await invoke(register, { method: 'POST', path: '/api/register/', body: { username: 'after_import', password: PASSWORD } });
-    expect(created.body.id).toBe(7001);
+    // Past 7000, not exactly 7001: other files share the database, and an import running there
+    // at the same moment (import-users-clashes imports ids 9001-9008) may move the sequence further.
+    expect(created.status).toBe(201);
+    expect(created.body.id).toBeGreaterThan(7000);
   });
 });
