@@ -50,7 +50,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
     ...(r.json
       ? { content: { 'application/json': { schema: ref(r.json, 'output') } } }
       : r.contentType
-        ? { content: { [r.contentType]: { schema: { type: 'string' } } } }
+        ? { content: { [r.contentType]: { schema: r.binary ? { type: 'string', format: 'binary' } : { type: 'string' } } } }
         : {}),
   });
 

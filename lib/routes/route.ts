@@ -12,6 +12,8 @@ export interface Reply {
   json?: [string, z.ZodType];
   /** A non-JSON body (the docs page and its assets). */
   contentType?: string;
+  /** The body is bytes (a PDF, a workbook), not text: the document says `format: binary`. */
+  binary?: boolean;
   headers?: string[];
 }
 

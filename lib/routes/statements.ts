@@ -27,6 +27,7 @@ export const STATEMENT_ROUTES = {
       200: {
         description: `application/pdf, sent as attachment "statement_<from>_<to>.pdf": A4 pages with ${contents}; every page repeats the header and is numbered; amounts formatted for the book's currency`,
         contentType: 'application/pdf',
+        binary: true,
         headers: ['Content-Disposition'],
       },
       ...refused,
@@ -41,6 +42,7 @@ export const STATEMENT_ROUTES = {
           `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, sent as attachment "statement_<from>_<to>.xlsx": ${contents}; ` +
           'sheet "Statement" (date cells, numeric amounts, frozen header row) and sheet "By category"',
         contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        binary: true,
         headers: ['Content-Disposition'],
       },
       ...refused,

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { unzipSync, unzlibSync } from 'fflate';
-import { PDFDocument, PDFName, PDFRawStream, PDFHexString } from 'pdf-lib';
+import { PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
 import { HELVETICA, HELVETICA_BOLD, WIN_ANSI_EXTRA } from '../../lib/statements/fonts.js';
 
 // Reading statements back with other code than wrote them: pdf-lib parses the PDF (its
@@ -47,8 +47,7 @@ export async function readPdf(bytes: Uint8Array): Promise<{ pages: number; title
       texts.push({ page: index + 1, text, x, y: Number(m[4]), right: x + (units * size) / 1000, bold: m[1] === 'F2', size });
     }
   });
-  const info = doc.getInfoDict().get(PDFName.of('Title'));
-  return { pages: doc.getPageCount(), title: info instanceof PDFHexString ? info.decodeText() : undefined, texts };
+  return { pages: doc.getPageCount(), title: doc.getTitle(), texts };
 }
 
 /** The texts of one line of a page (same y), left to right. */
