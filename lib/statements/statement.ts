@@ -46,7 +46,7 @@ export interface Statement {
   totalIn: bigint;
   totalOut: bigint;
   closing: bigint;
-  /** Sorted by category, as the summary's by_category. */
+  /** Sorted by category in dictionary order. */
   byCategory: CategoryTotal[];
 }
 
@@ -63,6 +63,9 @@ export function fromCents(cents: bigint): string {
   const abs = cents < 0n ? -cents : cents;
   return `${cents < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
 }
+
+/** Categories in dictionary order ("transfer" among the T's, as a database's en_US collation sorts the summary), then by code unit. */
+const byName = new Intl.Collator('en');
 
 /** Running balances, totals in and out, closing balance and per-category totals. */
 export function buildStatement(rows: StatementRows): Statement {
@@ -95,7 +98,7 @@ export function buildStatement(rows: StatementRows): Statement {
     totalIn,
     totalOut,
     closing: balance,
-    byCategory: [...categories.values()].sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0)),
+    byCategory: [...categories.values()].sort((a, b) => byName.compare(a.category, b.category) || (a.category < b.category ? -1 : 1)),
   };
 }
 
