@@ -137,8 +137,27 @@ export function renderPdf(statement: Statement): Uint8Array {
     layout.pages.push(layout.page);
     pageHeader(layout.page, statement, period);
     layout.y = TABLE_TOP;
+    if (layout.pages.length === 1) summary();
     // The titles of the table being drawn: the entries', or the categories' once they start.
     columnTitles();
+  };
+
+  /** First page: the four figures a reader looks for, before the detail. */
+  const summary = () => {
+    const figures: Array<[string, bigint]> = [
+      ['Opening balance', statement.opening],
+      ['Total in', statement.totalIn],
+      ['Total out', statement.totalOut],
+      ['Closing balance', statement.closing],
+    ];
+    const width = (PAGE_WIDTH - 2 * MARGIN) / figures.length;
+    figures.forEach(([label, cents], i) => {
+      const right = MARGIN + (i + 1) * width - CELL_PAD;
+      layout.page.show(label, right, layout.y + 4, { size: 8, right: true });
+      layout.page.show(money(cents), right, layout.y - 9, { font: 'F2', size: 11, right: true });
+    });
+    layout.page.rule(MARGIN, layout.y - 17, PAGE_WIDTH - MARGIN);
+    layout.y -= 2.6 * ROW_HEIGHT + 6;
   };
 
   const columnTitles = () => {

@@ -32,12 +32,17 @@ describe('renderPdf', () => {
     expect(pdf.title).toBe('Household (main)');
   });
 
-  it('shows the book, currency, period, opening balance, every entry with its balance, totals and closing balance', async () => {
+  it('shows the book, currency, period, the four figures up front, opening balance, every entry with its balance, totals and closing balance', async () => {
     const { texts } = await readPdf(renderPdf(buildStatement(rows())));
     const all = texts.map((t) => t.text);
     expect(all).toContain('Household (main)');
     expect(all).toContain('Currency INR  \u00b7  Period: 2025-01-01 to 2025-01-31');
-    const opening = lineOf(texts, texts.find((t) => t.text === 'Opening balance')!).map((t) => t.text);
+    // First the four figures, then the same in the table.
+    const labels = lineOf(texts, texts.find((t) => t.text === 'Total in')!).map((t) => t.text);
+    expect(labels).toEqual(['Opening balance', 'Total in', 'Total out', 'Closing balance']);
+    const figures = lineOf(texts, texts.find((t) => t.text === '1,00,000.00' && t.size === 11)!).map((t) => t.text);
+    expect(figures).toEqual(['1,00,000.00', '1,000.00', '24.68', '1,00,975.32']);
+    const opening = lineOf(texts, texts.find((t) => t.text === 'Opening balance' && t.size === 8.5)!).map((t) => t.text);
     expect(opening).toEqual(['Opening balance', '1,00,000.00']);
     const first = lineOf(texts, texts.find((t) => t.text === 'Entry 0')!).map((t) => t.text);
     expect(first).toEqual(['2025-01-01', 'Entry 0', 'Salary', '1,000.00', '1,01,000.00']);
@@ -45,7 +50,7 @@ describe('renderPdf', () => {
     expect(second).toEqual(['2025-01-02', 'Entry 1', 'Food', '12.34', '1,00,987.66']);
     const totals = lineOf(texts, texts.find((t) => t.text === 'Totals (3 entries)')!).map((t) => t.text);
     expect(totals).toEqual(['Totals (3 entries)', '1,000.00', '24.68']);
-    const closing = lineOf(texts, texts.find((t) => t.text === 'Closing balance')!).map((t) => t.text);
+    const closing = lineOf(texts, texts.find((t) => t.text === 'Closing balance' && t.size === 8.5)!).map((t) => t.text);
     expect(closing).toEqual(['Closing balance', '1,00,975.32']);
     const food = lineOf(texts, texts.filter((t) => t.text === 'Food').at(-1)!).map((t) => t.text);
     expect(food).toEqual(['Food', '1', '0.00', '12.34', '-12.34']);
@@ -90,6 +95,6 @@ describe('renderPdf', () => {
     const { pages, texts } = await readPdf(renderPdf(buildStatement(rows({ entries: [], period: { from: null, to: null } }))));
     expect(pages).toBe(1);
     expect(texts.map((t) => t.text)).toContain('Currency INR  \u00b7  Period: all entries');
-    expect(lineOf(texts, texts.find((t) => t.text === 'Closing balance')!).map((t) => t.text)).toEqual(['Closing balance', '1,00,000.00']);
+    expect(lineOf(texts, texts.find((t) => t.text === 'Closing balance' && t.size === 8.5)!).map((t) => t.text)).toEqual(['Closing balance', '1,00,000.00']);
   });
 });
