@@ -8,7 +8,7 @@ import { renderXlsx } from '../lib/statements/xlsx.js';
 // would render one statement: `npx tsx scripts/bench-statements.ts 10000` (`--long`: every
 // description 1,000 characters, the most an entry holds, half of them outside Latin-1).
 // `--sample DIR` writes the sample statements of docs/ instead (a small book, two pages).
-// The numbers chose STATEMENT_MAX_ROWS (lib/statements/read.ts); see docs/api.md, "Statements".
+// The numbers chose STATEMENT_MAX_ROWS's default (lib/config.ts); see docs/api.md, "Statements".
 
 const EXPENSES: Array<[string, string]> = [
   ['Groceries', 'Weekly shop at the market'],

@@ -1,5 +1,6 @@
+import { DEFAULT_STATEMENT_MAX_ROWS } from '../config.js';
 import * as out from '../openapi/responses.js';
-import { STATEMENT_MAX_ROWS, statementQuery } from '../statements/read.js';
+import { statementQuery } from '../statements/read.js';
 import { notFound, type Reply, type Route, unauthenticated } from './route.js';
 
 // A book's statement as a file to send someone: part of the route table (lib/routes/index.ts).
@@ -10,7 +11,7 @@ const refused: Record<number, Reply> = {
   401: unauthenticated,
   404: notFound,
   413: {
-    description: `The period holds more than ${STATEMENT_MAX_ROWS.toLocaleString('en')} entries (STATEMENT_MAX_ROWS), or the file would pass 4 MB: narrow it with date_after and date_before`,
+    description: `The period holds more than STATEMENT_MAX_ROWS entries (default ${DEFAULT_STATEMENT_MAX_ROWS.toLocaleString('en')}), or the file would pass 4 MB: narrow it with date_after and date_before`,
     json: ['Detail', out.detail],
   },
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { activeUser, type Caller } from '../auth/active-user.js';
+import { getConfig } from '../config.js';
 import { isCalendarDate } from '../dates.js';
 import type { Db } from '../db.js';
 import { NotFound, StatementTooLarge } from '../errors.js';
@@ -11,17 +12,10 @@ import type { StatementEntryRow, StatementRows } from './statement.js';
 // Reading a statement: ONE statement, bounded. The book (404 unless it is the caller's), its
 // balance before the period (the ledger totals: a few dozen rows of book_totals, whatever the
 // book's size), how many entries the period holds (the day totals: one row per day), and —
-// only when that count is within STATEMENT_MAX_ROWS — the entries themselves in ledger order,
+// only when that count is within STATEMENT_MAX_ROWS (lib/config.ts) — the entries themselves in ledger order,
 // off the book's ledger index. A period past the limit is refused without reading an entry.
 // The connection is released before anything is rendered (functions/get-book-statement-*.ts).
 
-/**
- * The most entries one statement renders. Bounded by Lambda's 6 MB response (the file travels
- * base64-encoded: 4.5 MB of PDF or XLSX) and by 512 MB / 28 s; measured in docs/api.md
- * ("Statements"): 20,000 entries render in about half a second, to about 1.4 MB of PDF and
- * 0.7 MB of XLSX.
- */
-export const STATEMENT_MAX_ROWS = 20_000;
 /** Bytes of a rendered file: base64 makes 4 MB 5.3 MB, within Lambda's 6 MB response. */
 export const STATEMENT_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -45,9 +39,9 @@ export const statementQuery = z.preprocess(
 );
 export type StatementQuery = z.output<typeof statementQuery>;
 
-export const tooManyEntries = (entries: number) =>
+export const tooManyEntries = (entries: number, limit: number) =>
   new StatementTooLarge(
-    `This period holds ${entries} entries; a statement is limited to ${STATEMENT_MAX_ROWS} entries (STATEMENT_MAX_ROWS). ` +
+    `This period holds ${entries} entries; a statement is limited to ${limit} entries (STATEMENT_MAX_ROWS). ` +
       'Narrow the period with date_after and date_before.',
   );
 
@@ -65,7 +59,8 @@ interface Row {
 }
 
 export async function readStatement(db: Db, user: Caller, bookId: string, query: StatementQuery): Promise<StatementRows> {
-  const values: unknown[] = [bookId, user.id, user.issuedAt, STATEMENT_MAX_ROWS];
+  const limit = getConfig().statements.maxRows;
+  const values: unknown[] = [bookId, user.id, user.issuedAt, limit];
   const param = (value: unknown) => {
     values.push(value);
     return `$${values.length}`;
@@ -102,7 +97,7 @@ export async function readStatement(db: Db, user: Caller, bookId: string, query:
   );
   const row = rows[0];
   if (!row) throw new NotFound();
-  if (!row.entries || row.entries.length > STATEMENT_MAX_ROWS) throw tooManyEntries(Number(row.entries_in_period));
+  if (!row.entries || row.entries.length > limit) throw tooManyEntries(Number(row.entries_in_period), limit);
   return {
     book: { name: row.name, currency: row.currency },
     period: { from: query.date_after ?? null, to: query.date_before ?? null },

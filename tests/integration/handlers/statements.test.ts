@@ -6,7 +6,7 @@ import { handler as statementPdf } from '../../../functions/get-book-statement-p
 import { handler as statementXlsx } from '../../../functions/get-book-statement-xlsx.js';
 import { handler as list } from '../../../functions/list-transactions.js';
 import { handler as summary } from '../../../functions/get-transaction-summary.js';
-import { STATEMENT_MAX_ROWS } from '../../../lib/statements/read.js';
+import { getConfig } from '../../../lib/config.js';
 import { excelDate } from '../../../lib/statements/xlsx.js';
 import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, peakConnections, resetData } from '../../support/db.js';
@@ -22,6 +22,7 @@ type User = Awaited<ReturnType<typeof signUp>>;
 let alice: User;
 let mallory: User;
 let shop: string;
+const STATEMENT_MAX_ROWS = getConfig().statements.maxRows;
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const JANUARY = { date_after: '2025-01-01', date_before: '2025-01-31' };
