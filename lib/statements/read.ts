@@ -12,9 +12,10 @@ import type { StatementEntryRow, StatementRows } from './statement.js';
 // Reading a statement: ONE statement, bounded. The book (404 unless it is the caller's), its
 // balance before the period (the ledger totals: a few dozen rows of book_totals, whatever the
 // book's size), how many entries the period holds (the day totals: one row per day), and —
-// only when that count is within STATEMENT_MAX_ROWS (lib/config.ts) — the entries themselves in ledger order,
-// off the book's ledger index. A period past the limit is refused without reading an entry.
-// The connection is released before anything is rendered (functions/get-book-statement-*.ts).
+// only when that count is within STATEMENT_MAX_ROWS (lib/config.ts) — the entries themselves,
+// in ledger order off the book's ledger index. A period past the limit is refused without
+// reading an entry. The connection is released before anything is rendered
+// (functions/get-book-statement-*.ts).
 
 /** Bytes of a rendered file: base64 makes 4 MB 5.3 MB, within Lambda's 6 MB response. */
 export const STATEMENT_MAX_BYTES = 4 * 1024 * 1024;
