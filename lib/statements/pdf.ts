@@ -130,16 +130,16 @@ interface Layout {
 export function renderPdf(statement: Statement): Uint8Array {
   const money = amountFormatter(statement.book.currency);
   const period = periodText(statement.period);
-  const layout: Layout = { pages: [], page: undefined as unknown as Page, y: 0, columns: ENTRY_COLUMNS };
+  const layout: Layout = { pages: [], page: new Page(), y: 0, columns: ENTRY_COLUMNS };
 
-  const newPage = () => {
+  /** `titles`: repeat the column titles of the table being drawn (the entries', or the categories'). */
+  const newPage = (titles = true) => {
     layout.page = new Page();
     layout.pages.push(layout.page);
     pageHeader(layout.page, statement, period);
     layout.y = TABLE_TOP;
     if (layout.pages.length === 1) summary();
-    // The titles of the table being drawn: the entries', or the categories' once they start.
-    columnTitles();
+    if (titles) columnTitles();
   };
 
   /** First page: the four figures a reader looks for, before the detail. */
@@ -204,10 +204,10 @@ export function renderPdf(statement: Statement): Uint8Array {
   row(['', `Totals (${statement.entries.length} entries)`, '', money(statement.totalIn), money(statement.totalOut), ''], { font: 'F2' });
   row(['', 'Closing balance', '', '', '', money(statement.closing)], { font: 'F2' });
 
-  // By category: its own column titles, on this page when they and a few rows fit.
+  // By category: its heading and column titles, on this page when they and a few rows fit.
   gap(1.5);
-  if (layout.y < BOTTOM + 3 * ROW_HEIGHT) newPage();
   layout.columns = CATEGORY_COLUMNS;
+  if (layout.y < BOTTOM + 3 * ROW_HEIGHT) newPage(false);
   layout.page.show('By category', MARGIN, layout.y, { font: 'F2', size: 10.5 });
   gap(1.6);
   columnTitles();

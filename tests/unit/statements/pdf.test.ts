@@ -97,4 +97,22 @@ describe('renderPdf', () => {
     expect(texts.map((t) => t.text)).toContain('Currency INR  \u00b7  Period: all entries');
     expect(lineOf(texts, texts.find((t) => t.text === 'Closing balance' && t.size === 8.5)!).map((t) => t.text)).toEqual(['Closing balance', '1,00,000.00']);
   });
+
+  it('never leaves a table\'s column titles without a row under them, wherever the page breaks fall', async () => {
+    for (let count = 40; count <= 130; count += 3) {
+      const { pages, texts } = await readPdf(renderPdf(buildStatement(rows({ entries: entries(count) }))));
+      for (let page = 1; page <= pages; page++) {
+        const on = texts.filter((t) => t.page === page);
+        for (const title of on.filter((t) => t.bold && (t.text === 'Date' || (t.text === 'Category' && t.x < 50)))) {
+          // The first line under the titles (above the footer) is a row of that table.
+          const y = Math.max(...on.filter((t) => t.y < title.y - 1 && t.y > 60).map((t) => t.y));
+          const next = on.filter((t) => Math.abs(t.y - y) < 0.01).map((t) => t.text);
+          const ok = title.text === 'Date'
+            ? next.some((t) => /^\d{4}-\d\d-\d\d$/.test(t) || t === 'Opening balance' || t.startsWith('Totals ('))
+            : next.some((t) => t === 'Salary' || t === 'Food');
+          expect(ok, `${count} entries, page ${page}: "${title.text}" titles followed by ${JSON.stringify(next)}`).toBe(true);
+        }
+      }
+    }
+  });
 });
