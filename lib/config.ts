@@ -21,6 +21,14 @@ const currency = z
   .transform((v) => v.toUpperCase())
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code such as INR, USD or EUR');
 
+/**
+ * The most entries one statement renders (docs/api.md, "Statements"): measured to render within a
+ * 512 MB function's memory and a few seconds; the ceiling keeps the file within Lambda's 6 MB
+ * response and the memory.
+ */
+export const DEFAULT_STATEMENT_MAX_ROWS = 20_000;
+const MAX_STATEMENT_MAX_ROWS = 50_000;
+
 /** Django 3.2's PBKDF2 iterations (the old backend's); Django 5.2 uses 1,000,000, 6.0 1,200,000. */
 export const DEFAULT_PBKDF2_ITERATIONS = 260_000;
 const MAX_PBKDF2_ITERATIONS = 1_500_000;
@@ -71,6 +79,7 @@ const schema = z
     REGISTER_WINDOW_SECONDS: int(1, 86_400).default(3_600),
     REGISTRATION_ENABLED: bool.default(true),
     PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
+    STATEMENT_MAX_ROWS: int(1, MAX_STATEMENT_MAX_ROWS).default(DEFAULT_STATEMENT_MAX_ROWS),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -161,6 +170,8 @@ export interface Config {
   registrationEnabled: boolean;
   /** The cap on imported Django hashes' iterations, and the PBKDF2 work every login check does. */
   passwords: { pbkdf2Iterations: number };
+  /** A statement (PDF, XLSX) of a longer period is refused with 413. */
+  statements: { maxRows: number };
 }
 
 export class ConfigError extends Error {
@@ -227,6 +238,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     register: { max: env.REGISTER_MAX_PER_SOURCE, windowSeconds: env.REGISTER_WINDOW_SECONDS },
     registrationEnabled: env.REGISTRATION_ENABLED,
     passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
+    statements: { maxRows: env.STATEMENT_MAX_ROWS },
   };
 }
 

@@ -144,6 +144,12 @@ export class PayloadTooLarge extends DetailError {
   }
 }
 
+/** A response that would pass a documented size limit (a statement's entries or bytes): narrow the request. */
+export class StatementTooLarge extends DetailError {
+  readonly status = 413;
+  readonly code = 'statement_too_large';
+}
+
 export class UnsupportedMediaType extends DetailError {
   readonly status = 415;
   readonly code = 'unsupported_media_type';

@@ -12,6 +12,10 @@ export class HttpReply {
   ) {}
 
   toResponse(): APIGatewayProxyStructuredResultV2 {
+    // Bytes (a PDF, a workbook): API Gateway decodes the base64 body before sending it.
+    if (this.body instanceof Uint8Array) {
+      return { statusCode: this.statusCode, headers: this.headers, body: Buffer.from(this.body).toString('base64'), isBase64Encoded: true };
+    }
     if (!this.raw) return json(this.statusCode, this.body, this.headers);
     return { statusCode: this.statusCode, headers: this.headers, body: String(this.body ?? '') };
   }
@@ -21,6 +25,11 @@ export class HttpReply {
 export function csvAttachment(csv: string, filename: string): HttpReply {
   const headers = { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${filename}"` };
   return new HttpReply(200, csv, headers, true);
+}
+
+/** A file (PDF, XLSX) the browser saves as `filename`. */
+export function fileAttachment(bytes: Uint8Array, contentType: string, filename: string): HttpReply {
+  return new HttpReply(200, bytes, { 'Content-Type': contentType, 'Content-Disposition': `attachment; filename="${filename}"` });
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };

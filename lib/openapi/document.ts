@@ -50,7 +50,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
     ...(r.json
       ? { content: { 'application/json': { schema: ref(r.json, 'output') } } }
       : r.contentType
-        ? { content: { [r.contentType]: { schema: { type: 'string' } } } }
+        ? { content: { [r.contentType]: { schema: r.binary ? { type: 'string', format: 'binary' } : { type: 'string' } } } }
         : {}),
   });
 
@@ -89,6 +89,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
       { name: 'accounts', description: 'Registration and SimpleJWT-compatible tokens' },
       { name: 'transactions', description: 'The signed-in user\'s transactions' },
       { name: 'books', description: 'The signed-in user\'s cashbooks' },
+      { name: 'statements', description: 'A book\'s statement for a period, as PDF or Excel' },
       { name: 'service', description: 'Health and documentation' },
     ],
     paths,

@@ -12,6 +12,8 @@ export interface Reply {
   json?: [string, z.ZodType];
   /** A non-JSON body (the docs page and its assets). */
   contentType?: string;
+  /** The body is bytes (a PDF, a workbook), not text: the document says `format: binary`. */
+  binary?: boolean;
   headers?: string[];
 }
 
@@ -22,7 +24,7 @@ export interface Route extends HandlerSpec {
   method: Method;
   path: string;
   summary: string;
-  tag: 'accounts' | 'transactions' | 'books' | 'service';
+  tag: 'accounts' | 'transactions' | 'books' | 'statements' | 'service';
   /** Request header parameters, as an object schema (one property per header). */
   requestHeaders?: z.ZodType;
   responses: Record<number, Reply>;

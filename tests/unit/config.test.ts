@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         rotateRefreshTokens: false,
       });
       expect(config.http).toEqual({ maxBodyBytes: 64 * 1024, timeoutEarlyMs: 1_000 });
+      expect(config.statements).toEqual({ maxRows: 20_000 });
       expect(config.logLevel).toBe('info');
       expect(config.defaultCurrency).toBe('INR');
     });
@@ -252,5 +253,13 @@ describe('loadConfig range messages', () => {
       AWS_REGION: 'eu-west-1',
     });
     expect(cfg.db.ssl).toBe('verify-full');
+  });
+
+  describe('STATEMENT_MAX_ROWS', () => {
+    it('takes a limit up to 50,000 entries, refusing more (memory and Lambda\'s 6 MB response) and less than 1', () => {
+      expect(loadConfig({ ...base, STATEMENT_MAX_ROWS: '5000' }).statements.maxRows).toBe(5_000);
+      expect(configError({ ...base, STATEMENT_MAX_ROWS: '50001' }).message).toContain('STATEMENT_MAX_ROWS must be at most 50000');
+      expect(configError({ ...base, STATEMENT_MAX_ROWS: '0' }).message).toContain('STATEMENT_MAX_ROWS must be at least 1');
+    });
   });
 });

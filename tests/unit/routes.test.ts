@@ -7,6 +7,7 @@ import { ACCOUNT_ROUTES } from '../../lib/routes/accounts.js';
 import { BOOK_ROUTES } from '../../lib/routes/books.js';
 import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
 import { SERVICE_ROUTES } from '../../lib/routes/service.js';
+import { STATEMENT_ROUTES } from '../../lib/routes/statements.js';
 import { TRANSACTION_ROUTES } from '../../lib/routes/transactions.js';
 import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
 
@@ -30,7 +31,7 @@ describe('route table', () => {
   });
 
   it('names each entry once across the tag files (a repeated name would silently replace one)', () => {
-    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, SERVICE_ROUTES, FALLBACKS];
+    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, STATEMENT_ROUTES, SERVICE_ROUTES, FALLBACKS];
     expect(parts.reduce((n, part) => n + Object.keys(part).length, 0)).toBe(new Set(names).size);
   });
 
