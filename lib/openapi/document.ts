@@ -89,6 +89,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
       { name: 'accounts', description: 'Registration and SimpleJWT-compatible tokens' },
       { name: 'transactions', description: 'The signed-in user\'s transactions' },
       { name: 'books', description: 'The signed-in user\'s cashbooks' },
+      { name: 'transfers', description: 'Money moved between two of the user\'s books: a pair of entries kept together' },
       { name: 'service', description: 'Health and documentation' },
     ],
     paths,

@@ -22,7 +22,7 @@ export interface Route extends HandlerSpec {
   method: Method;
   path: string;
   summary: string;
-  tag: 'accounts' | 'transactions' | 'books' | 'service';
+  tag: 'accounts' | 'transactions' | 'books' | 'transfers' | 'service';
   /** Request header parameters, as an object schema (one property per header). */
   requestHeaders?: z.ZodType;
   responses: Record<number, Reply>;
