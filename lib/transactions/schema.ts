@@ -188,7 +188,8 @@ const filterShape = {
   exclude_transfers: z
     .enum(['true', 'false', '1', '0'], { error: 'Must be "true" or "false".' })
     .optional()
-    .transform((v) => v === 'true' || v === '1')
+    // Absent stays absent: the parsed filters of a request without it are what they were.
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'))
     .meta({ description: 'true: leave out the entries of transfers between books' }),
 };
 
