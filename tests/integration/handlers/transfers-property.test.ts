@@ -124,7 +124,8 @@ async function expectInvariants(): Promise<void> {
 
 /** After every sequence: the summary, from the totals (or a scan of the edges of a date range), against the rows. */
 async function expectSummaries(): Promise<void> {
-  for (const query of [{}, { book: books[1]! }, { date_from: day(5), date_to: day(30) }, { category: 'Deposit' }]) {
+  const queries: Array<Record<string, string>> = [{}, { book: books[1]! }, { date_from: day(5), date_to: day(30) }, { category: 'Deposit' }];
+  for (const query of queries) {
     const res = await invoke(summary, { path: '/api/transactions/summary/', token: alice.access, query });
     expect(res.status).toBe(200);
     const sql = await adminQuery<Record<string, string>>(
