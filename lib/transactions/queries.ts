@@ -102,6 +102,8 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
     changes.amount !== undefined
       ? `(SELECT count(DISTINCT b.currency) = 1 FROM transactions p JOIN books b ON b.id = p.book_id WHERE p.transfer_id = x.transfer_id)`
       : 'false';
+  // The other side of a transfer is written only when its date or amount may follow.
+  const partner = changes.date !== undefined || changes.amount !== undefined ? ' OR t.transfer_id = target.transfer_id' : '';
   let rows: Array<Transaction & { refused: string | null; transfer_of: string | null }>;
   try {
     ({ rows } = await db.query(
@@ -110,7 +112,7 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
          FROM transactions x WHERE x.id = $1 AND x.user_id = $2
        ), updated AS (
          UPDATE transactions t SET ${sets.join(', ')} FROM target
-         WHERE t.user_id = $2 AND (t.id = target.id OR t.transfer_id = target.transfer_id) AND target.refused IS NULL
+         WHERE t.user_id = $2 AND (t.id = target.id${partner}) AND target.refused IS NULL
            AND ${activeUser('$2', '$3')}
          RETURNING t.*
        )

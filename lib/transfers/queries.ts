@@ -111,7 +111,11 @@ export async function findTransfer(db: Db, user: Caller, id: string): Promise<Tr
   return rows[0];
 }
 
-/** Newest first (date, then creation), from or to `book`, within the dates; one statement. */
+/**
+ * Newest first (date, then creation), from or to `book`, within the dates; one statement. The
+ * count comes from transfer_totals (day rows in a date range, else year rows), not from the
+ * transfers: each transfer is one entry in each of its two books, both of the user's, on one date.
+ */
 export async function listTransfers(
   db: Db,
   user: Caller,
@@ -123,30 +127,50 @@ export async function listTransfers(
     return `$${values.length}`;
   };
   const conditions = ['f.user_id = $1', 't.user_id = $1', 'f.transfer_id IS NOT NULL'];
+  const counted = [];
   let bookFound = 'true';
   if (filters.book) {
     const book = param(filters.book);
     conditions.push(`(f.book_id = ${book}::uuid OR t.book_id = ${book}::uuid)`);
     bookFound = `EXISTS (SELECT 1 FROM books b WHERE b.id = ${book}::uuid AND b.user_id = $1)`;
+    counted.push(`a.book_id = ${book}::uuid`);
+  } else {
+    counted.push('a.book_id IN (SELECT b.id FROM books b WHERE b.user_id = $1)');
   }
-  if (filters.date_after) conditions.push(`f.date >= ${param(filters.date_after)}::date`);
-  if (filters.date_before) conditions.push(`f.date <= ${param(filters.date_before)}::date`);
-  const { rows } = await db.query<Transfer & { total: string | null; book_found: boolean; position: string }>(
+  if (filters.date_after || filters.date_before) {
+    counted.push('a.grain = 0');
+    if (filters.date_after) {
+      const after = param(filters.date_after);
+      conditions.push(`f.date >= ${after}::date`);
+      counted.push(`a.starts >= ${after}::date`);
+    }
+    if (filters.date_before) {
+      const before = param(filters.date_before);
+      conditions.push(`f.date <= ${before}::date`);
+      counted.push(`a.starts <= ${before}::date`);
+    }
+  } else {
+    counted.push('a.grain = 2');
+  }
+  // Without `book`, both entries of each transfer are counted.
+  const total = `(SELECT COALESCE(sum(a.entries), 0) FROM transfer_totals a WHERE ${counted.join(' AND ')})${filters.book ? '' : ' / 2'}`;
+  const { rows } = await db.query<Transfer & { total: string; book_found: boolean }>(
     `WITH page AS (
-       SELECT ${transferColumns('f', 't')}, count(*) OVER () AS total, f.date AS sort_date, f.created_at AS sort_created, f.id AS sort_id
+       SELECT ${transferColumns('f', 't')}, f.date AS sort_date, f.created_at AS sort_created, f.id AS sort_id
        FROM ${pairOf('transactions')} WHERE ${conditions.join(' AND ')}
        ORDER BY f.date DESC, f.created_at DESC, f.id DESC LIMIT $3 OFFSET $4
      )
-     SELECT meta.book_found, page.* FROM (SELECT ${bookFound} AS book_found) AS meta LEFT JOIN page ON true
+     SELECT meta.book_found, meta.total, page.* FROM (SELECT ${bookFound} AS book_found, ${total} AS total) AS meta LEFT JOIN page ON true
      WHERE ${activeUser('$1', '$2')}
      ORDER BY page.sort_date DESC, page.sort_created DESC, page.sort_id DESC`,
     values,
   );
   const head = rows[0]!;
   if (!head.book_found) throw unknownBookFilter();
-  if (head.id === null) return { count: 0, rows: [] };
+  const count = Number(head.total);
+  if (head.id === null) return { count, rows: [] };
   return {
-    count: Number(head.total),
+    count,
     rows: rows.map(({ total: _t, book_found: _b, sort_date: _d, sort_created: _c, sort_id: _i, ...row }: Record<string, unknown>) => row as Transfer),
   };
 }

@@ -8,6 +8,7 @@ import { handler as summary } from '../../../functions/get-transaction-summary.j
 import { handler as updateTx } from '../../../functions/update-transaction.js';
 import { handler as createTransfer } from '../../../functions/create-transfer.js';
 import { handler as deleteTransfer } from '../../../functions/delete-transfer.js';
+import { handler as listTransfers } from '../../../functions/list-transfers.js';
 import { handler as updateTransfer } from '../../../functions/update-transfer.js';
 import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
@@ -122,6 +123,24 @@ async function expectInvariants(): Promise<void> {
   await expectExact('transfer_totals', 't.transfer_id IS NOT NULL');
 }
 
+/** After every sequence: the list of transfers and its count (from transfer_totals) against the rows. */
+async function expectTransferLists(): Promise<void> {
+  const queries: Array<Record<string, string>> = [{}, { book: books[2]! }, { date_after: day(3), date_before: day(25) }, { book: books[0]!, date_after: day(10) }];
+  for (const query of queries) {
+    const res = await invoke(listTransfers, { path: '/api/transfers/', token: alice.access, query: { ...query, page_size: '500' } });
+    expect(res.status).toBe(200);
+    const want = await adminQuery<{ id: string }>(
+      `SELECT f.transfer_id AS id FROM transactions f JOIN transactions t ON t.transfer_id = f.transfer_id AND t.type = 'income'
+       WHERE f.type = 'expense' AND f.user_id = $1 AND ($2::uuid IS NULL OR $2 IN (f.book_id, t.book_id))
+         AND ($3::date IS NULL OR f.date >= $3) AND ($4::date IS NULL OR f.date <= $4)
+       ORDER BY f.date DESC, f.created_at DESC, f.id DESC`,
+      [alice.id, query.book ?? null, query.date_after ?? null, query.date_before ?? null],
+    );
+    expect(res.body.count, JSON.stringify(query)).toBe(want.length);
+    expect(res.body.results.map((t: { id: string }) => t.id)).toEqual(want.map((r) => r.id));
+  }
+}
+
 /** After every sequence: the summary, from the totals (or a scan of the edges of a date range), against the rows. */
 async function expectSummaries(): Promise<void> {
   const queries: Array<Record<string, string>> = [{}, { book: books[1]! }, { date_from: day(5), date_to: day(30) }, { category: 'Deposit' }];
@@ -177,6 +196,7 @@ describe('transfers keep the sum of the balances (property)', () => {
           await expectInvariants();
         }
         await expectSummaries();
+        await expectTransferLists();
       }),
       { numRuns: 12 },
     );

@@ -143,6 +143,11 @@ describe('transfers', () => {
       ['expense', '25.00', '2026-01-21', ''],
       ['income', '25.00', '2026-01-21', 'bank side'],
     ]);
+    // A side's own text is its own: the other side is not written at all.
+    const incomeBefore = (await byId(getTx, '/api/transactions/', t.to_entry.id)).body;
+    const note = await byId(updateTx, '/api/transactions/', t.from_entry.id, { method: 'PATCH', body: { description: 'cash side', category: 'Deposit' } });
+    expect(note.body).toMatchObject({ description: 'cash side', category: 'Deposit' });
+    expect((await byId(getTx, '/api/transactions/', t.to_entry.id)).body).toEqual(incomeBefore);
     const type = await byId(updateTx, '/api/transactions/', t.from_entry.id, { method: 'PATCH', body: { type: 'income' } });
     expect(type.status).toBe(400);
     expect(type.body.type[0]).toContain(`/api/transfers/${t.id}/`);
@@ -152,7 +157,7 @@ describe('transfers', () => {
     // PUT sends every field: the entry's own type and book are no change.
     const put = await byId(replaceTx, '/api/transactions/', t.from_entry.id, {
       method: 'PUT',
-      body: { book: cash, type: 'expense', amount: '30.00', category: 'transfer', description: 'put', date: '2026-01-22', payment_mode: 'cash' },
+      body: { book: cash, type: 'expense', amount: '30.00', category: 'Deposit', description: 'put', date: '2026-01-22', payment_mode: 'cash' },
     });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect((await entries(t.id)).map((e) => [e.amount, e.date])).toEqual([['30.00', '2026-01-22'], ['30.00', '2026-01-22']]);
