@@ -12,9 +12,12 @@ ALTER TABLE transactions ADD COLUMN transfer_id uuid;
 -- At most one side of each kind per transfer; also how one side finds the other, and how a
 -- transfer is read, edited and deleted by its id.
 CREATE UNIQUE INDEX transactions_transfer_idx ON transactions (transfer_id, type) WHERE transfer_id IS NOT NULL;
--- GET /api/transfers/: the user's transfers (one row each, the sending side), newest first.
+-- GET /api/transfers/: the user's transfers (one row each, the sending side), newest first;
+-- with ?book=, the book's transfer entries (either side), newest first.
 CREATE INDEX transactions_transfer_list_idx ON transactions (user_id, date DESC, created_at DESC, id DESC)
   INCLUDE (book_id) WHERE transfer_id IS NOT NULL AND type = 'expense';
+CREATE INDEX transactions_transfer_book_idx ON transactions (book_id, date DESC, created_at DESC, id DESC)
+  WHERE transfer_id IS NOT NULL;
 
 -- The transfer entries' share of book_totals, at the same three grains and with the same keys,
 -- so that "income and expense apart from transfers" (the summary) and "without transfers"
@@ -122,6 +125,7 @@ DROP TRIGGER transactions_transfer_totals_insert ON transactions;
 DROP FUNCTION transfer_totals_truncate();
 DROP FUNCTION transfer_totals_apply();
 DROP TABLE transfer_totals;
+DROP INDEX transactions_transfer_book_idx;
 DROP INDEX transactions_transfer_list_idx;
 DROP INDEX transactions_transfer_idx;
 ALTER TABLE transactions DROP COLUMN transfer_id;

@@ -126,12 +126,15 @@ export async function listTransfers(
     values.push(value);
     return `$${values.length}`;
   };
-  const conditions = ['f.user_id = $1', 't.user_id = $1', 'f.transfer_id IS NOT NULL'];
+  // The lead row, in whose order the page is read off an index: the sending side, or with
+  // `book` the book's own entry of each transfer (either side; both share date and created_at).
+  const lead = filters.book ? 'e' : 'f';
+  const conditions = [`${lead}.user_id = $1`, `${lead}.transfer_id IS NOT NULL`, 'f.user_id = $1', 't.user_id = $1'];
   const counted = [];
   let bookFound = 'true';
   if (filters.book) {
     const book = param(filters.book);
-    conditions.push(`(f.book_id = ${book}::uuid OR t.book_id = ${book}::uuid)`);
+    conditions.push(`e.book_id = ${book}::uuid`);
     bookFound = `EXISTS (SELECT 1 FROM books b WHERE b.id = ${book}::uuid AND b.user_id = $1)`;
     counted.push(`a.book_id = ${book}::uuid`);
   } else {
@@ -141,24 +144,25 @@ export async function listTransfers(
     counted.push('a.grain = 0');
     if (filters.date_after) {
       const after = param(filters.date_after);
-      conditions.push(`f.date >= ${after}::date`);
+      conditions.push(`${lead}.date >= ${after}::date`);
       counted.push(`a.starts >= ${after}::date`);
     }
     if (filters.date_before) {
       const before = param(filters.date_before);
-      conditions.push(`f.date <= ${before}::date`);
+      conditions.push(`${lead}.date <= ${before}::date`);
       counted.push(`a.starts <= ${before}::date`);
     }
   } else {
     counted.push('a.grain = 2');
   }
+  const source = filters.book ? `transactions e JOIN (${pairOf('transactions')}) ON f.transfer_id = e.transfer_id` : pairOf('transactions');
   // Without `book`, both entries of each transfer are counted.
   const total = `(SELECT COALESCE(sum(a.entries), 0) FROM transfer_totals a WHERE ${counted.join(' AND ')})${filters.book ? '' : ' / 2'}`;
   const { rows } = await db.query<Transfer & { total: string; book_found: boolean }>(
     `WITH page AS (
-       SELECT ${transferColumns('f', 't')}, f.date AS sort_date, f.created_at AS sort_created, f.id AS sort_id
-       FROM ${pairOf('transactions')} WHERE ${conditions.join(' AND ')}
-       ORDER BY f.date DESC, f.created_at DESC, f.id DESC LIMIT $3 OFFSET $4
+       SELECT ${transferColumns('f', 't')}, ${lead}.date AS sort_date, ${lead}.created_at AS sort_created, ${lead}.id AS sort_id
+       FROM ${source} WHERE ${conditions.join(' AND ')}
+       ORDER BY ${lead}.date DESC, ${lead}.created_at DESC, ${lead}.id DESC LIMIT $3 OFFSET $4
      )
      SELECT meta.book_found, meta.total, page.* FROM (SELECT ${bookFound} AS book_found, ${total} AS total) AS meta LEFT JOIN page ON true
      WHERE ${activeUser('$1', '$2')}
