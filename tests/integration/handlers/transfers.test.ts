@@ -284,6 +284,19 @@ describe('transfers', () => {
     expect(other.status).toBe(422);
   });
 
+  it('serves concurrent edits of one transfer through both endpoints, and it stays a pair', async () => {
+    const { body: t } = await transfer({ from_book: cash, to_book: bank, amount: '11.00', date: '2026-03-01' });
+    const edits = Array.from({ length: 12 }, (_, i) => {
+      const body = { amount: `${11 + i}.00`, date: `2026-03-${String(2 + i).padStart(2, '0')}` };
+      if (i % 3 === 0) return byId(updateTransfer, '/api/transfers/', t.id, { method: 'PATCH', body });
+      return byId(updateTx, '/api/transactions/', i % 3 === 1 ? t.from_entry.id : t.to_entry.id, { method: 'PATCH', body });
+    });
+    const statuses = (await Promise.all(edits)).map((r) => r.status);
+    expect(statuses.every((s) => s === 200), statuses.join(',')).toBe(true);
+    const [expense, income] = await entries(t.id);
+    expect([income!.amount, income!.date]).toEqual([expense!.amount, expense!.date]);
+  });
+
   it('keeps the other side as an ordinary entry when a book is deleted with its entries', async () => {
     const savings = await newBook(alice.access, 'Savings');
     const { body: t } = await transfer({ from_book: cash, to_book: savings, amount: '9.00' });
