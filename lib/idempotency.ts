@@ -97,19 +97,30 @@ function claimStatement(db: Db, claim: IdempotencyClaim) {
  */
 export function withSavedResponse(
   insert: { text: string; values: unknown[] },
-  { claim, status }: SaveAs,
+  save: SaveAs,
 ): { text: string; values: unknown[] } {
-  const values = [...insert.values, claim.userId, claim.key, status];
-  const [user, key, code] = [values.length - 2, values.length - 1, values.length].map((n) => `$${n}`);
+  const values = [...insert.values];
+  const saved = savedResponseCte(values, save, 'ins');
   return {
     text: `WITH ins AS (${insert.text}),
-      saved AS (
-        UPDATE idempotency_keys SET status = ${code}::smallint, response = (SELECT row_to_json(ins)::text FROM ins)
-        WHERE user_id = ${user} AND key = ${key} AND EXISTS (SELECT 1 FROM ins)
-      )
+      ${saved}
       SELECT * FROM ins`,
     values,
   };
+}
+
+/**
+ * For a statement with CTEs of its own: the CTE `saved`, which stores the JSON of the row of
+ * the CTE `source` (row_to_json, in its column order) as the key's response when there is one.
+ * Appends its parameters to `values`.
+ */
+export function savedResponseCte(values: unknown[], { claim, status }: SaveAs, source: string): string {
+  values.push(claim.userId, claim.key, status);
+  const [user, key, code] = [values.length - 2, values.length - 1, values.length].map((n) => `$${n}`);
+  return `saved AS (
+        UPDATE idempotency_keys SET status = ${code}::smallint, response = (SELECT row_to_json(${source})::text FROM ${source})
+        WHERE user_id = ${user} AND key = ${key} AND EXISTS (SELECT 1 FROM ${source})
+      )`;
 }
 
 /** Gives the key back after a failed request, so that a retry runs again. */

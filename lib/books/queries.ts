@@ -90,7 +90,7 @@ export async function updateBook(db: Db, user: Caller, id: string, changes: Patc
 
 /**
  * One statement: finds the book, and deletes it when it is empty — or, with `force`, together
- * with its transactions. The default book (where old clients' transactions go) is never deleted.
+ * with its transactions (the other sides of its transfers become ordinary entries). The default book (where old clients' transactions go) is never deleted.
  * A transaction inserted concurrently makes the foreign key refuse the delete (409, not data loss).
  */
 export async function deleteBook(db: Db, user: Caller, id: string, force: boolean): Promise<void> {
@@ -103,7 +103,13 @@ export async function deleteBook(db: Db, user: Caller, id: string, force: boolea
        ), allowed AS (
          SELECT id FROM target WHERE NOT is_default AND ($3 OR NOT has_transactions)
        ), gone_transactions AS (
-         DELETE FROM transactions t USING allowed WHERE t.book_id = allowed.id AND t.user_id = $2
+         DELETE FROM transactions t USING allowed WHERE t.book_id = allowed.id AND t.user_id = $2 RETURNING t.transfer_id
+       ), unlinked AS (
+         -- The other side of a transfer with this book stays, as an ordinary entry: the money did
+         -- leave (or enter) that other book.
+         UPDATE transactions t SET transfer_id = NULL, updated_at = now()
+         WHERE t.user_id = $2 AND t.transfer_id IN (SELECT transfer_id FROM gone_transactions WHERE transfer_id IS NOT NULL)
+           AND t.book_id NOT IN (SELECT id FROM allowed)
        ), gone AS (
          DELETE FROM books b USING allowed WHERE b.id = allowed.id AND b.user_id = $2 RETURNING b.id
        )

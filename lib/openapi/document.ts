@@ -90,6 +90,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
       { name: 'transactions', description: 'The signed-in user\'s transactions' },
       { name: 'books', description: 'The signed-in user\'s cashbooks' },
       { name: 'statements', description: 'A book\'s statement for a period, as PDF or Excel' },
+      { name: 'transfers', description: 'Money moved between two of the user\'s books: a pair of entries kept together' },
       { name: 'service', description: 'Health and documentation' },
     ],
     paths,

@@ -4,6 +4,7 @@ import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
 import { STATEMENT_ROUTES } from './statements.js';
 import { TRANSACTION_ROUTES } from './transactions.js';
+import { TRANSFER_ROUTES } from './transfers.js';
 
 // The route table: one entry per endpoint, the single source of
 // - each handler's options: functions/<kebab-case name>.ts passes its entry to api(), which
@@ -15,7 +16,14 @@ import { TRANSACTION_ROUTES } from './transactions.js';
 // Adding an endpoint is one entry in its tag's file, one handler file, and its tests. A handler
 // imports its tag's file only, so each function's bundle carries a quarter of the table.
 
-export const ROUTES = { ...ACCOUNT_ROUTES, ...TRANSACTION_ROUTES, ...BOOK_ROUTES, ...STATEMENT_ROUTES, ...SERVICE_ROUTES } satisfies Record<string, Route>;
+export const ROUTES = {
+  ...ACCOUNT_ROUTES,
+  ...TRANSACTION_ROUTES,
+  ...BOOK_ROUTES,
+  ...TRANSFER_ROUTES,
+  ...STATEMENT_ROUTES,
+  ...SERVICE_ROUTES,
+} satisfies Record<string, Route>;
 
 export { FALLBACKS } from './fallbacks.js';
 export { handlerFile, type Method, type Reply, type Route } from './route.js';

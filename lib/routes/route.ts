@@ -24,7 +24,7 @@ export interface Route extends HandlerSpec {
   method: Method;
   path: string;
   summary: string;
-  tag: 'accounts' | 'transactions' | 'books' | 'statements' | 'service';
+  tag: 'accounts' | 'transactions' | 'books' | 'transfers' | 'statements' | 'service';
   /** Request header parameters, as an object schema (one property per header). */
   requestHeaders?: z.ZodType;
   responses: Record<number, Reply>;

@@ -29,6 +29,8 @@ const CSV_COLUMNS: Record<keyof typeof listedTransactionOutput.shape, (t: Listed
   payment_mode: (t) => ({ value: t.payment_mode }),
   created_at: (t) => ({ value: t.created_at }),
   updated_at: (t) => ({ value: t.updated_at }),
+  // Last: the columns before it kept their positions when transfers came.
+  transfer: (t) => ({ value: t.transfer ?? '' }),
 };
 const HEADER = csvLine(Object.keys(CSV_COLUMNS).map((value) => ({ value })));
 const cellsOf = (t: ListedTransaction) => Object.values(CSV_COLUMNS).map((cell) => cell(t));

@@ -26,6 +26,7 @@ export function filterSql(userId: number, filters: Filters, values: unknown[] = 
   if (filters.date_to) conditions.push(`t.date <= ${param(filters.date_to)}::date`);
   if (filters.min_amount !== undefined) conditions.push(`t.amount >= ${param(filters.min_amount)}::numeric`);
   if (filters.max_amount !== undefined) conditions.push(`t.amount <= ${param(filters.max_amount)}::numeric`);
+  if (filters.exclude_transfers) conditions.push('t.transfer_id IS NULL');
   if (filters.search) {
     const pattern = param(likeLiteral(filters.search));
     conditions.push(`(t.description ILIKE ${pattern} OR t.category ILIKE ${pattern})`);

@@ -24,9 +24,8 @@ export const columns = selectList(transactionOutput, {
   payment_mode: (t) => `${t}.payment_mode`,
   created_at: (t) => isoTimestamp(`${t}.created_at`),
   updated_at: (t) => isoTimestamp(`${t}.updated_at`),
+  transfer: (t) => `${t}.transfer_id`,
 });
-
-const WRITABLE = ['type', 'amount', 'category', 'description', 'date', 'payment_mode'] as const;
 
 /** DRF's PrimaryKeyRelatedField message: the same for a missing book and another user's. */
 const unknownBook = (id: string) => new ValidationError({ book: [`Invalid pk "${id}" - object does not exist.`] });
@@ -70,36 +69,80 @@ export async function findTransaction(db: Db, user: Caller, id: string): Promise
   return rows[0];
 }
 
-/** PUT and PATCH: one UPDATE of the given fields (none: only updated_at moves). */
+/**
+ * PUT and PATCH: one statement updating the given fields (none: only updated_at moves). An entry
+ * of a transfer stays one side of a pair: its date moves both sides; its amount moves both
+ * between books of one currency (they always carry the same amount) and only its own side
+ * between currencies (each side is in its book's currency); its type and book cannot change
+ * (400 naming the field, pointing to /api/transfers/). Other fields are the entry's own.
+ */
 export async function updateTransaction(db: Db, user: Caller, id: string, changes: PatchTransactionInput): Promise<Transaction> {
   const values: unknown[] = [id, user.id, user.issuedAt];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
   const sets = ['updated_at = now()'];
-  for (const column of WRITABLE) {
-    if (changes[column] === undefined) continue;
-    values.push(changes[column]);
-    sets.push(`${column} = $${values.length}`);
+  const own = (column: string, value: string) => `${column} = CASE WHEN t.id = target.id THEN ${value} ELSE t.${column} END`;
+  for (const column of ['category', 'description', 'payment_mode', 'type'] as const) {
+    if (changes[column] !== undefined) sets.push(own(column, param(changes[column])));
   }
-  if (changes.book !== undefined) {
-    values.push(changes.book);
-    sets.push(`book_id = $${values.length}`);
+  if (changes.date !== undefined) sets.push(`date = ${param(changes.date)}::date`);
+  if (changes.amount !== undefined) {
+    sets.push(`amount = CASE WHEN t.id = target.id OR target.same_currency THEN ${param(changes.amount)}::numeric ELSE t.amount END`);
   }
+  if (changes.book !== undefined) sets.push(own('book_id', `${param(changes.book)}::uuid`));
+  // Only an entry of a transfer is refused a new type or book, and only when it would change.
+  const refusals = [
+    changes.type !== undefined ? `WHEN x.type <> ${param(changes.type)} THEN 'type'` : '',
+    changes.book !== undefined ? `WHEN x.book_id <> ${param(changes.book)}::uuid THEN 'book'` : '',
+  ].filter(Boolean);
+  const refused = refusals.length ? `CASE WHEN x.transfer_id IS NULL THEN NULL ${refusals.join(' ')} END` : 'NULL::text';
+  const sameCurrency =
+    changes.amount !== undefined
+      ? `(SELECT count(DISTINCT b.currency) = 1 FROM transactions p JOIN books b ON b.id = p.book_id WHERE p.transfer_id = x.transfer_id)`
+      : 'false';
+  // The other side of a transfer is written only when its date or amount may follow.
+  const partner = changes.date !== undefined || changes.amount !== undefined ? ' OR t.transfer_id = target.transfer_id' : '';
+  let rows: Array<Transaction & { refused: string | null; transfer_of: string | null }>;
   try {
-    const { rows } = await db.query<Transaction>(
-      `UPDATE transactions t SET ${sets.join(', ')} WHERE t.id = $1 AND t.user_id = $2 AND ${activeUser('$2', '$3')} RETURNING ${columns('t')}`,
+    ({ rows } = await db.query(
+      `WITH target AS (
+         SELECT x.id, x.transfer_id, ${refused} AS refused, ${sameCurrency} AS same_currency
+         FROM transactions x WHERE x.id = $1 AND x.user_id = $2
+       ), updated AS (
+         UPDATE transactions t SET ${sets.join(', ')} FROM target
+         WHERE t.user_id = $2 AND (t.id = target.id${partner}) AND target.refused IS NULL
+           AND ${activeUser('$2', '$3')}
+         RETURNING t.*
+       )
+       SELECT target.refused, target.transfer_id AS transfer_of, ${columns('u')} FROM target LEFT JOIN updated u ON u.id = target.id`,
       values,
-    );
-    if (!rows[0]) throw new NotFound();
-    return rows[0];
+    ));
   } catch (err) {
     throw translateWriteError(err, changes.book);
   }
+  const row = rows[0];
+  if (!row) throw new NotFound();
+  if (row.refused) throw transferSideFixed(row.refused, row.transfer_of!);
+  const { refused: _refused, transfer_of: _of, ...transaction } = row;
+  return transaction;
 }
 
+const transferSideFixed = (field: string, transfer: string) =>
+  new ValidationError({
+    [field]: [
+      `This entry is one side of transfer ${transfer}: its ${field} cannot change. ` +
+        `Edit the transfer with PATCH /api/transfers/${transfer}/, or delete it with DELETE /api/transfers/${transfer}/.`,
+    ],
+  });
+
+/** Deleting an entry of a transfer deletes the other side with it, in the same statement. */
 export async function deleteTransaction(db: Db, user: Caller, id: string): Promise<void> {
-  const { rowCount } = await db.query(`DELETE FROM transactions WHERE id = $1 AND user_id = $2 AND ${activeUser('$2', '$3')}`, [
-    id,
-    user.id,
-    user.issuedAt,
-  ]);
+  const { rowCount } = await db.query(
+    `DELETE FROM transactions t USING (SELECT x.id, x.transfer_id FROM transactions x WHERE x.id = $1 AND x.user_id = $2) AS target
+     WHERE t.user_id = $2 AND (t.id = target.id OR t.transfer_id = target.transfer_id) AND ${activeUser('$2', '$3')}`,
+    [id, user.id, user.issuedAt],
+  );
   if (!rowCount) throw new NotFound();
 }

@@ -9,7 +9,7 @@ export const TYPES = ['income', 'expense'] as const;
 export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] as const;
 
 /** Read-only fields an old client may echo back in PUT/PATCH; DRF ignores them, so do we. */
-const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after'] as const;
+const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after', 'transfer'] as const;
 
 const notUuid = (iss: { input?: unknown }) => `“${String(iss.input)}” is not a valid UUID.`;
 
@@ -78,6 +78,9 @@ export const transactionOutput = z.object({
   payment_mode: z.enum(PAYMENT_MODES),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
+  transfer: z.uuid().nullable().meta({
+    description: 'The transfer this entry is one side of (GET /api/transfers/{id}/), null for an ordinary entry',
+  }),
 });
 
 /** A transaction in a list (and in the CSV export): also its book's balance after it, in ledger order. */
@@ -87,13 +90,16 @@ export const listedTransactionOutput = transactionOutput.extend({
   }),
 });
 
+const transfersIn = () => moneyOutput().meta({ description: 'Income entries of transfers (money moved in from another book); not in income' });
+const transfersOut = () => moneyOutput().meta({ description: 'Expense entries of transfers (money moved out to another book); not in expense' });
+
 export const transactionSummaryOutput = z.object({
-  count: z.int(),
-  total_income: moneyOutput(),
-  total_expense: moneyOutput(),
-  balance: moneyOutput().meta({ description: 'total_income - total_expense' }),
+  count: z.int().meta({ description: 'Entries matched, transfer entries included (as the list counts them)' }),
+  total_income: moneyOutput().meta({ description: 'Income entries, transfers apart' }),
+  total_expense: moneyOutput().meta({ description: 'Expense entries, transfers apart' }),
+  balance: moneyOutput().meta({ description: 'total_income - total_expense + transfers_in - transfers_out: the net change of the matched entries' }),
   by_category: z
-    .array(z.object({ category: z.string(), income: moneyOutput(), expense: moneyOutput() }))
+    .array(z.object({ category: z.string(), income: moneyOutput(), expense: moneyOutput(), transfers_in: transfersIn(), transfers_out: transfersOut() }))
     .meta({ description: 'Sorted by category' }),
   by_month: z
     .array(
@@ -101,10 +107,14 @@ export const transactionSummaryOutput = z.object({
         month: z.string().regex(/^\d{4}-\d{2}$/).meta({ example: '2025-01' }),
         income: moneyOutput(),
         expense: moneyOutput(),
-        balance: moneyOutput(),
+        balance: moneyOutput().meta({ description: 'income - expense + transfers_in - transfers_out' }),
+        transfers_in: transfersIn(),
+        transfers_out: transfersOut(),
       }),
     )
     .meta({ description: 'Sorted by month' }),
+  transfers_in: transfersIn(),
+  transfers_out: transfersOut(),
 });
 
 /** `ordering` fields; each may be prefixed with `-` for descending. */
@@ -144,7 +154,7 @@ const ordering = z
     return terms;
   });
 
-const filterDate = () =>
+export const filterDate = () =>
   z.string().max(10, bounded('Enter a valid date.')).refine(isCalendarDate, 'Enter a valid date.').meta({ format: 'date' });
 
 const filterAmount = () =>
@@ -175,6 +185,12 @@ const filterShape = {
   min_amount: filterAmount().optional(),
   max_amount: filterAmount().optional(),
   search: z.string().max(200, bounded('Ensure this value has at most 200 characters.')).refine(hasNoNul, NUL_MESSAGE).optional(),
+  exclude_transfers: z
+    .enum(['true', 'false', '1', '0'], { error: 'Must be "true" or "false".' })
+    .optional()
+    // Absent stays absent: the parsed filters of a request without it are what they were.
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'))
+    .meta({ description: 'true: leave out the entries of transfers between books' }),
 };
 
 const filterFields = {

@@ -18,6 +18,8 @@ interface Row {
   count: string;
   income: string;
   expense: string;
+  transfers_in: string;
+  transfers_out: string;
   balance: string;
 }
 
@@ -27,22 +29,24 @@ interface Row {
  * type, category, dates: the partial months at the ends of a date range are scanned), else
  * from one pass over the rows; then GROUPING SETS over those few groups. Sums are unbounded
  * numerics, so they never overflow the NUMERIC(14,2) of a single amount. The grand-total set
- * () always yields a row, even for no match.
+ * () always yields a row, even for no match. Transfer entries are summed apart from income and
+ * expense (transfers_in, transfers_out: a deposit is no income) and count in `count` and `balance`.
  */
 export async function summarize(db: Db, user: Caller, filters: Filters): Promise<Summary> {
   const values: unknown[] = [user.id];
   const param = paramsOf(values);
   const own = ownBooksSql('$1', filters, param);
   const groups = summaryGroupsSql(filters, summaryTally(filters), () => filterSql(user.id, filters, values).where, param);
-  const income = `sum(g.amount) FILTER (WHERE g.type = 'income')`;
-  const expense = `sum(g.amount) FILTER (WHERE g.type = 'expense')`;
+  const sum = (type: string, transfer: boolean) => `sum(g.amount) FILTER (WHERE g.type = '${type}' AND ${transfer ? '' : 'NOT '}g.transfer)`;
+  const balance = `sum(CASE WHEN g.type = 'income' THEN g.amount ELSE -g.amount END)`;
   const { rows } = await db.query<Row>(
     `WITH ${own}, g AS (${groups})
      SELECT ${bookFoundSql(filters)} AS book_found,
             1 - GROUPING(g.category) AS per_category, 1 - GROUPING(g.month) AS per_month,
             g.category, to_char(g.month, 'YYYY-MM') AS month, COALESCE(sum(g.n), 0) AS count,
-            ${money(income)} AS income, ${money(expense)} AS expense,
-            ${money(`COALESCE(${income}, 0) - COALESCE(${expense}, 0)`)} AS balance
+            ${money(sum('income', false))} AS income, ${money(sum('expense', false))} AS expense,
+            ${money(sum('income', true))} AS transfers_in, ${money(sum('expense', true))} AS transfers_out,
+            ${money(balance)} AS balance
      FROM g
      WHERE ${activeUser('$1', param(user.issuedAt))}
      GROUP BY GROUPING SETS ((), (g.category), (g.month))
@@ -58,9 +62,18 @@ export async function summarize(db: Db, user: Caller, filters: Filters): Promise
     balance: total.balance,
     by_category: rows
       .filter((r) => r.per_category)
-      .map((r) => ({ category: r.category!, income: r.income, expense: r.expense })),
+      .map((r) => ({ category: r.category!, income: r.income, expense: r.expense, transfers_in: r.transfers_in, transfers_out: r.transfers_out })),
     by_month: rows
       .filter((r) => r.per_month)
-      .map((r) => ({ month: r.month!, income: r.income, expense: r.expense, balance: r.balance })),
+      .map((r) => ({
+        month: r.month!,
+        income: r.income,
+        expense: r.expense,
+        balance: r.balance,
+        transfers_in: r.transfers_in,
+        transfers_out: r.transfers_out,
+      })),
+    transfers_in: total.transfers_in,
+    transfers_out: total.transfers_out,
   };
 }

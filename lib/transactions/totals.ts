@@ -8,6 +8,8 @@ import type { Filters } from './schema.js';
 //   grain 2  one row per year  (category and type '')
 // Which filters the totals can answer decides how a list is counted, located and summarised;
 // the rest (search, payment_mode, amounts) is answered by scanning the rows, as before.
+// transfer_totals (migration 1764000070000) holds the transfer entries' share of the same keys:
+// without transfers is book_totals minus transfer_totals, key by key.
 
 /** Appends a parameter to the statement's values and answers its placeholder. */
 export type Param = (value: unknown) => string;
@@ -62,6 +64,17 @@ function categoriesTally(filters: Filters): Tally {
   return { kind: 'categories', fullFrom, fullEnd, edges };
 }
 
+/**
+ * The totals rows of the entries in scope, as a relation to alias: book_totals, or with
+ * ?exclude_transfers=true book_totals minus the transfers' share (a UNION ALL: the conditions
+ * on `a` reach both tables' primary key indexes).
+ */
+const totalsOf = (filters: Filters) =>
+  filters.exclude_transfers
+    ? `(SELECT book_id, grain, starts, category, type, entries, net FROM book_totals
+        UNION ALL SELECT book_id, grain, starts, category, type, -entries, -net FROM transfer_totals)`
+    : 'book_totals';
+
 /** Conditions on month rows of `book_totals a` for the filters and the whole months of the range. */
 function categoryConditions(filters: Filters, tally: Extract<Tally, { kind: 'categories' }>, param: Param): string {
   const conditions = ['a.book_id IN (SELECT id FROM own)', 'a.grain = 1'];
@@ -100,25 +113,34 @@ export type Where = () => string;
 export function countSql(filters: Filters, tally: Tally, where: Where, param: Param): string {
   if (tally.kind === 'scan') return `(SELECT count(*) FROM transactions t WHERE ${where()})`;
   if (tally.kind === 'periods') {
-    return `(SELECT COALESCE(sum(a.entries), 0) FROM book_totals a WHERE ${periodConditions(filters, param)})`;
+    return `(SELECT COALESCE(sum(a.entries), 0) FROM ${totalsOf(filters)} a WHERE ${periodConditions(filters, param)})`;
   }
-  const totals = `(SELECT COALESCE(sum(a.entries), 0) FROM book_totals a WHERE ${categoryConditions(filters, tally, param)})`;
+  const totals = `(SELECT COALESCE(sum(a.entries), 0) FROM ${totalsOf(filters)} a WHERE ${categoryConditions(filters, tally, param)})`;
   if (!tally.edges) return totals;
   return `(${totals} + (SELECT count(*) FROM transactions t WHERE ${where()} AND ${edgeCondition(tally, param)}))`;
 }
 
 /**
- * The summary's groups (category, month, type, amount, n) as the body of the CTE `g`: month
- * rows of the totals, plus the scanned edges of a date range; or every row for a scan.
+ * The summary's groups (category, month, type, transfer, amount, n) as the body of the CTE `g`:
+ * month rows of the totals, plus the scanned edges of a date range; or every row for a scan.
+ * `transfer` marks the transfer entries' share: from the totals, book_totals' rows count all
+ * entries as ordinary ones, and each transfer_totals row moves its share from ordinary to
+ * transfer (or, with ?exclude_transfers=true, only takes it out).
  */
 export function summaryGroupsSql(filters: Filters, tally: Tally, where: Where, param: Param): string {
   const scanned = (condition: string) =>
-    `SELECT t.category, date_trunc('month', t.date::timestamp)::date AS month, t.type, sum(t.amount) AS amount, count(*) AS n
-     FROM transactions t WHERE ${condition} GROUP BY 1, 2, 3`;
+    `SELECT t.category, date_trunc('month', t.date::timestamp)::date AS month, t.type, t.transfer_id IS NOT NULL AS transfer,
+            sum(t.amount) AS amount, count(*) AS n
+     FROM transactions t WHERE ${condition} GROUP BY 1, 2, 3, 4`;
   if (tally.kind !== 'categories') return scanned(where());
-  const totals = `SELECT a.category, a.starts AS month, a.type, sum(CASE WHEN a.type = 'income' THEN a.net ELSE -a.net END) AS amount,
-            sum(a.entries) AS n
-     FROM book_totals a WHERE ${categoryConditions(filters, tally, param)} GROUP BY 1, 2, 3`;
+  const amount = `sum(CASE WHEN a.type = 'income' THEN a.net ELSE -a.net END)`;
+  const shares = filters.exclude_transfers ? '(false, -1)' : '(false, -1), (true, 1)';
+  const totals = `SELECT a.category, a.starts AS month, a.type, false AS transfer, ${amount} AS amount, sum(a.entries) AS n
+     FROM book_totals a WHERE ${categoryConditions(filters, tally, param)} GROUP BY 1, 2, 3
+     UNION ALL
+     SELECT a.category, a.starts, a.type, s.transfer, s.sign * ${amount}, s.sign * sum(a.entries)
+     FROM transfer_totals a CROSS JOIN (VALUES ${shares}) AS s (transfer, sign)
+     WHERE ${categoryConditions(filters, tally, param)} GROUP BY 1, 2, 3, 4, s.sign`;
   return tally.edges ? `${totals} UNION ALL ${scanned(`${where()} AND ${edgeCondition(tally, param)}`)}` : totals;
 }
 
@@ -139,11 +161,11 @@ export function locateSql(
   let buckets: string;
   let bucketEnd: string;
   if (tally.kind === 'periods') {
-    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM book_totals a
+    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM ${totalsOf(filters)} a
                WHERE ${periodConditions(filters, param, true)} GROUP BY a.starts`;
     bucketEnd = 'bucket + 1';
   } else if (tally.kind === 'categories' && !tally.edges) {
-    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM book_totals a
+    buckets = `SELECT a.starts AS bucket, sum(a.entries) AS n FROM ${totalsOf(filters)} a
                WHERE ${categoryConditions(filters, tally, param)} GROUP BY a.starts`;
     bucketEnd = `(bucket + interval '1 month')::date`;
   } else {

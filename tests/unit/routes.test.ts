@@ -9,6 +9,7 @@ import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
 import { SERVICE_ROUTES } from '../../lib/routes/service.js';
 import { STATEMENT_ROUTES } from '../../lib/routes/statements.js';
 import { TRANSACTION_ROUTES } from '../../lib/routes/transactions.js';
+import { TRANSFER_ROUTES } from '../../lib/routes/transfers.js';
 import { serverlessFunctions } from '../../scripts/lib/serverless-functions.js';
 
 // The route table is the one source of the handlers' options and serverless.yml's functions:
@@ -31,7 +32,7 @@ describe('route table', () => {
   });
 
   it('names each entry once across the tag files (a repeated name would silently replace one)', () => {
-    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, STATEMENT_ROUTES, SERVICE_ROUTES, FALLBACKS];
+    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, TRANSFER_ROUTES, STATEMENT_ROUTES, SERVICE_ROUTES, FALLBACKS];
     expect(parts.reduce((n, part) => n + Object.keys(part).length, 0)).toBe(new Set(names).size);
   });
 

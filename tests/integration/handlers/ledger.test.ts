@@ -18,6 +18,9 @@ let mallory: User;
 let mainBook = '';
 let travelBook = '';
 
+/** The summary's transfer sums of a user who never transferred (issue 20). */
+const NO_TRANSFERS = { transfers_in: '0.00', transfers_out: '0.00' };
+
 async function newTx(token: string, body: object) {
   const res = await invoke(createTx, { method: 'POST', path: '/api/transactions/', token, body });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -72,6 +75,7 @@ describe('transaction list filters, running balance, summary and export', () => 
         payment_mode: 'cash',
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        transfer: null,
         balance_after: '759.50',
       });
     });
@@ -152,16 +156,18 @@ describe('transaction list filters, running balance, summary and export', () => 
         total_income: '1010.00',
         total_expense: '250.50',
         balance: '759.50',
+        // Without transfers, the transfers' sums are zero and everything else is as before them.
         by_category: [
-          { category: 'Food', income: '0.00', expense: '50.50' },
-          { category: 'Rent', income: '0.00', expense: '200.00' },
-          { category: 'Salary', income: '1000.00', expense: '0.00' },
-          { category: 'food', income: '10.00', expense: '0.00' },
+          { category: 'Food', income: '0.00', expense: '50.50', ...NO_TRANSFERS },
+          { category: 'Rent', income: '0.00', expense: '200.00', ...NO_TRANSFERS },
+          { category: 'Salary', income: '1000.00', expense: '0.00', ...NO_TRANSFERS },
+          { category: 'food', income: '10.00', expense: '0.00', ...NO_TRANSFERS },
         ],
         by_month: [
-          { month: '2026-01', income: '1000.00', expense: '200.00', balance: '800.00' },
-          { month: '2026-02', income: '10.00', expense: '50.50', balance: '-40.50' },
+          { month: '2026-01', income: '1000.00', expense: '200.00', balance: '800.00', ...NO_TRANSFERS },
+          { month: '2026-02', income: '10.00', expense: '50.50', balance: '-40.50', ...NO_TRANSFERS },
         ],
+        ...NO_TRANSFERS,
       });
     });
 
@@ -176,6 +182,7 @@ describe('transaction list filters, running balance, summary and export', () => 
           balance: '0.00',
           by_category: [],
           by_month: [],
+          ...NO_TRANSFERS,
         });
       }
     });
@@ -192,7 +199,7 @@ describe('transaction list filters, running balance, summary and export', () => 
       );
       const res = await get(summary, {}, whale.access);
       expect(res.body).toMatchObject({ count: 151, total_income: '1499999999999.50', balance: '1499999999999.50' });
-      expect(res.body.by_category).toContainEqual({ category: 'big', income: '1499999999998.50', expense: '0.00' });
+      expect(res.body.by_category).toContainEqual({ category: 'big', income: '1499999999998.50', expense: '0.00', ...NO_TRANSFERS });
       const listed = await get(list, { page_size: '1' }, whale.access);
       expect(listed.body.results[0].balance_after).toBe('1499999999999.50');
     });
@@ -205,7 +212,7 @@ describe('transaction list filters, running balance, summary and export', () => 
       expect(res.headers['Content-Type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['Content-Disposition']).toBe('attachment; filename="transactions.csv"');
       const rows = parseCsv(res.raw!);
-      expect(rows[0]).toEqual(['id', 'date', 'book', 'type', 'amount', 'balance_after', 'category', 'description', 'payment_mode', 'created_at', 'updated_at']);
+      expect(rows[0]).toEqual(['id', 'date', 'book', 'type', 'amount', 'balance_after', 'category', 'description', 'payment_mode', 'created_at', 'updated_at', 'transfer']);
       expect(rows.slice(1).map((r) => [r[1], r[2], r[4], r[5], r[7]])).toEqual([
         ['2026-01-01', 'Cashbook', '1000.00', '1000.00', 'jan salary'],
         ['2026-01-05', 'Cashbook', '200.00', '800.00', 'rent 100% paid'],
@@ -262,7 +269,7 @@ describe('transaction list filters, running balance, summary and export', () => 
 
     it('exports just the header row when nothing matches', async () => {
       const res = await get(exportTx, { search: 'zzz' });
-      expect(res.raw).toBe('id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at\r\n');
+      expect(res.raw).toBe('id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer\r\n');
     });
   });
 });

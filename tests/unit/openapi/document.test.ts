@@ -51,7 +51,7 @@ describe('OpenAPI document', () => {
   });
 
   it('describes the list query: filters, ordering and pagination', () => {
-    const filters = ['book', 'type', 'category', 'payment_mode', 'date_from', 'date_to', 'min_amount', 'max_amount', 'search', 'ordering'];
+    const filters = ['book', 'type', 'category', 'payment_mode', 'date_from', 'date_to', 'min_amount', 'max_amount', 'search', 'exclude_transfers', 'ordering'];
     const list = doc.paths['/api/transactions']!.get.parameters;
     expect(list.map((p: any) => p.name)).toEqual([...filters, 'page', 'page_size']);
     for (const p of list) expect(p).toMatchObject({ in: 'query', required: false });
@@ -74,7 +74,10 @@ describe('OpenAPI document', () => {
     expect(s.TransactionPage.properties.results.items.properties).toHaveProperty('book');
     expect(Object.keys(s.Book.properties).sort()).toEqual(['balance', 'created_at', 'currency', 'id', 'is_default', 'name']);
     expect(Object.keys(s.BookPage.properties).sort()).toEqual(['count', 'next', 'previous', 'results']);
-    expect(s.Summary.required).toEqual(['count', 'total_income', 'total_expense', 'balance', 'by_category', 'by_month']);
+    // The transfers' sums came after the first shape, at the end.
+    expect(s.Summary.required).toEqual(['count', 'total_income', 'total_expense', 'balance', 'by_category', 'by_month', 'transfers_in', 'transfers_out']);
+    expect(s.Transaction.properties).toHaveProperty('transfer');
+    expect(Object.keys(s.Transfer.properties)).toEqual(expect.arrayContaining(['id', 'from_book', 'to_book', 'amount', 'to_amount', 'from_entry', 'to_entry']));
     const get = (path: string, method = 'get') => doc.paths[path]![method].responses['200'].content['application/json'].schema.$ref;
     expect(get('/api/books')).toBe('#/components/schemas/BookPage');
     expect(get('/api/books/{id}')).toBe('#/components/schemas/Book');
@@ -89,8 +92,8 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/api/transactions/export']!.get.responses['400'].description).toContain(caps);
   });
 
-  it('documents Idempotency-Key on the two POSTs that honour it', () => {
-    for (const path of ['/api/transactions', '/api/books']) {
+  it('documents Idempotency-Key on the POSTs that honour it', () => {
+    for (const path of ['/api/transactions', '/api/books', '/api/transfers']) {
       const post = doc.paths[path]!.post;
       expect(post.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]);
       expect(post.parameters[0].schema).toMatchObject({ type: 'string', maxLength: 255 });
@@ -100,7 +103,7 @@ describe('OpenAPI document', () => {
     }
     const others = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
     const withKey = others.filter((op: any) => op.parameters?.some((p: any) => p.name === 'Idempotency-Key'));
-    expect(withKey.map((op: any) => op.operationId).sort()).toEqual(['createBook', 'createTransaction']);
+    expect(withKey.map((op: any) => op.operationId).sort()).toEqual(['createBook', 'createTransaction', 'createTransfer']);
   });
 
   it('marks authenticated operations with the bearer scheme', () => {

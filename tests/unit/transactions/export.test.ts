@@ -15,14 +15,21 @@ const row: ListedTransaction = {
   payment_mode: 'card',
   created_at: '2026-01-15T12:00:00.000Z',
   updated_at: '2026-01-15T12:00:00.000Z',
+  transfer: null,
 };
 
 describe('toCsv', () => {
   it('writes the header row, then one row per transaction in the same column order', () => {
     expect(toCsv([row])).toBe(
-      'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at\r\n' +
-        `${row.id},2026-01-15,'=Household,expense,12.50,-12.50,"Food, drink",'+1 lunch,card,2026-01-15T12:00:00.000Z,2026-01-15T12:00:00.000Z\r\n`,
+      'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer\r\n' +
+        `${row.id},2026-01-15,'=Household,expense,12.50,-12.50,"Food, drink",'+1 lunch,card,2026-01-15T12:00:00.000Z,2026-01-15T12:00:00.000Z,\r\n`,
     );
+  });
+
+  it('names the transfer of a transfer entry in the last column', () => {
+    const transfer = '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
+    const [, line] = toCsv([{ ...row, transfer }]).split('\r\n');
+    expect(line).toMatch(new RegExp(`,${transfer}$`));
   });
 
   it('neutralises user text (book name, category, description) but not amounts', () => {

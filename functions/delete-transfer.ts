@@ -1,0 +1,8 @@
+import { withConnection } from '../lib/db.js';
+import { api } from '../lib/http/api.js';
+import { TRANSFER_ROUTES } from '../lib/routes/transfers.js';
+import { deleteTransfer } from '../lib/transfers/queries.js';
+
+export const handler = api(TRANSFER_ROUTES.deleteTransfer, (req) =>
+  withConnection((db) => deleteTransfer(db, req.caller, req.id), req.connection),
+);
