@@ -9,11 +9,15 @@
 // hashed chunks, and every zip carried all of them. One shared file, built once, avoids all three.
 const path = require('node:path');
 
-const SDK_MODULES = /^@aws-sdk\/(rds-signer|client-ssm)$/;
+const SDK_MODULES = /^@aws-sdk\/(rds-signer|client-ssm|client-s3|s3-presigned-post|s3-request-presigner)$/;
 const FILE = 'aws-sdk.mjs';
 const ENTRY = [
   "export { Signer } from '@aws-sdk/rds-signer';",
   "export { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';",
+  // Receipts (lib/storage.ts, the one door to S3).
+  "export { S3Client, HeadObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';",
+  "export { createPresignedPost } from '@aws-sdk/s3-presigned-post';",
+  "export { getSignedUrl } from '@aws-sdk/s3-request-presigner';",
 ].join('\n');
 
 // What the SDK would carry for other hosts than Lambda, left out of aws-sdk.mjs (~35 KB zipped

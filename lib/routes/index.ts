@@ -1,4 +1,5 @@
 import { ACCOUNT_ROUTES } from './accounts.js';
+import { ATTACHMENT_ROUTES } from './attachments.js';
 import { BOOK_ROUTES } from './books.js';
 import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
@@ -14,7 +15,7 @@ import { TRANSACTION_ROUTES } from './transactions.js';
 // Adding an endpoint is one entry in its tag's file, one handler file, and its tests. A handler
 // imports its tag's file only, so each function's bundle carries a quarter of the table.
 
-export const ROUTES = { ...ACCOUNT_ROUTES, ...TRANSACTION_ROUTES, ...BOOK_ROUTES, ...SERVICE_ROUTES } satisfies Record<string, Route>;
+export const ROUTES = { ...ACCOUNT_ROUTES, ...TRANSACTION_ROUTES, ...BOOK_ROUTES, ...ATTACHMENT_ROUTES, ...SERVICE_ROUTES } satisfies Record<string, Route>;
 
 export { FALLBACKS } from './fallbacks.js';
 export { handlerFile, type Method, type Reply, type Route } from './route.js';

@@ -1,6 +1,6 @@
 import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
 
-type HttpApiEvent = { httpApi: { method: string; path: string } | '*' };
+type HttpApiEvent = { httpApi: { method: string; path: string } | '*' } | { schedule: { rate: string[]; description: string } };
 
 export interface ServerlessFunction {
   handler: string;
@@ -30,7 +30,13 @@ export function serverlessFunctions(reserved: Record<string, number> = {}): Reco
     notFound: [{ httpApi: '*' }],
   };
   return Object.fromEntries([
-    ...routes.map(([name, route]) => fn(name, [{ httpApi: { method: route.method, path: route.path } }])),
+    ...routes.map(([name, route]) =>
+      fn(name, [
+        { httpApi: { method: route.method, path: route.path } },
+        // The route's function also runs on a schedule (the attachment sweep): same function, same reservation.
+        ...('schedule' in route && route.schedule ? [{ schedule: { rate: [route.schedule], description: `${name}: scheduled run` } }] : []),
+      ]),
+    ),
     ...Object.entries(fallbacks).map(([name, events]) => fn(name, events)),
   ]);
 }
