@@ -59,8 +59,8 @@ export async function insertAttachment(
          SELECT COALESCE(sum(a.size), 0) AS bytes FROM attachments a WHERE a.created_by = $2
        ), ins AS (
          INSERT INTO attachments AS a (id, transaction_id, user_id, created_by, filename, content_type, size, slot, object_key)
-         SELECT $3, entry.id, entry.user_id, $2, $4, $5, $6, free.slot, $7
-         FROM entry, free, used WHERE free.slot IS NOT NULL AND used.bytes + $6 <= $8
+         SELECT $3, entry.id, entry.user_id, $2, $4, $5, $6::bigint, free.slot, $7
+         FROM entry, free, used WHERE free.slot IS NOT NULL AND used.bytes + $6::bigint <= $8::bigint
          RETURNING ${columns('a')}
        )
        SELECT EXISTS (SELECT 1 FROM entry) AS found, (SELECT slot FROM free) AS slot, (SELECT bytes::text FROM used) AS used, ins.*
