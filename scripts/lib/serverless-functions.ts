@@ -6,7 +6,16 @@ export interface ServerlessFunction {
   handler: string;
   events: HttpApiEvent[];
   reservedConcurrency?: number;
+  package: { patterns: string[] };
 }
+
+/**
+ * The lazily loaded AWS SDK file a function's zip carries (scripts/esbuild-aws-sdk.cjs): the
+ * attachment functions load `aws-sdk-s3.mjs` (the SDK with S3), every other one `aws-sdk.mjs`.
+ */
+export const sdkFileOf = (name: string): string =>
+  (ROUTES as Record<string, { tag?: string }>)[name]?.tag === 'attachments' ? 'functions/aws-sdk-s3.mjs' : 'functions/aws-sdk.mjs';
+const SDK_FILES = ['functions/aws-sdk.mjs', 'functions/aws-sdk-s3.mjs'];
 
 /**
  * serverless.yml's `functions:`, from the route table: one function per route, methodNotAllowed
@@ -20,6 +29,8 @@ export function serverlessFunctions(reserved: Record<string, number> = {}): Reco
     {
       handler: handlerFile(name).replace(/\.ts$/, '.handler'),
       events,
+      // Leave out the SDK file this function never loads.
+      package: { patterns: SDK_FILES.filter((f) => f !== sdkFileOf(name)).map((f) => `!${f}`) },
       ...(Object.hasOwn(reserved, name) ? { reservedConcurrency: reserved[name] } : {}),
     },
   ];
