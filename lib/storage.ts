@@ -145,7 +145,11 @@ export async function headObject(key: string): Promise<{ size: number; contentTy
     return { size: Number(head.ContentLength ?? -1), contentType: head.ContentType };
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
+    // The functions may not list the bucket (no s3:ListBucket, serverless.yml), and then S3
+    // answers a HEAD of a missing key with 403, not 404: both mean "no object" here. A role
+    // without s3:GetObject would read the same, and every /complete/ would answer 409: the
+    // template test checks the grant.
+    if (status === 404 || status === 403 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
     throw unavailable(err);
   }
 }
