@@ -73,6 +73,7 @@ describe('transaction list filters, running balance, summary and export', () => 
         created_at: expect.any(String),
         updated_at: expect.any(String),
         balance_after: '759.50',
+        attachments: 0,
       });
     });
 
