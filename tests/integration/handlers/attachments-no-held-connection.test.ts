@@ -6,6 +6,7 @@ import { handler as create } from '../../../functions/create-attachment.js';
 import { handler as createTransaction } from '../../../functions/create-transaction.js';
 import { handler as remove } from '../../../functions/delete-attachment.js';
 import { handler as list } from '../../../functions/list-attachments.js';
+import { poolerActivity } from '../../../scripts/lib/pgbouncer.js';
 import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../../support/db.js';
 import { invoke, lambdaContext } from '../../support/events.js';
@@ -29,7 +30,13 @@ const { proxy, route } = await vi.hoisted(async () => {
   return { proxy: server as Server, route: (fn: typeof handle) => (handle = fn) };
 });
 
+/** The application's connections: its backends, or through PgBouncer its client connections and busy server ones. */
 async function appConnections(): Promise<number> {
+  const pooler = inject('pooler');
+  if (pooler) {
+    const activity = await poolerActivity(pooler.consoleUrl, pooler.database);
+    return activity.clients + activity.activeServers;
+  }
   const rows = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [inject('appRole')]);
   return rows[0]!.n;
 }
