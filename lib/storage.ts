@@ -52,18 +52,20 @@ export interface UploadRequest {
   size: number;
 }
 
+type Condition = Record<string, string> | ['eq', string, string] | ['content-length-range', number, number];
+
 /**
- * The policy's conditions: S3 itself refuses any other key, any other Content-Type and any
- * other length (content-length-range pinned to the declared size). Exported for the unit tests:
- * the local server (s3rver) does not check a POST policy, so these are asserted as signed.
+ * The policy's conditions: S3 itself refuses any other bucket, key or Content-Type, and any other
+ * length (content-length-range pinned to the declared size). Exported for the unit tests: the
+ * local server (s3rver) does not check a POST policy, so they assert it as signed.
  */
-export function uploadConditions(req: UploadRequest) {
+export function uploadConditions(req: UploadRequest, bucket: string): Condition[] {
   return [
-    { bucket: '' }, // replaced with the bucket's name by presignUpload
+    { bucket },
     ['eq', '$key', req.key],
     ['eq', '$Content-Type', req.contentType],
     ['content-length-range', req.size, req.size],
-  ] as const;
+  ];
 }
 
 export interface SignedUpload {
@@ -72,17 +74,16 @@ export interface SignedUpload {
   expires_at: string;
 }
 
-/** A presigned POST for exactly one object: this key, this type, this many bytes. */
+/** A presigned POST for exactly one object: this key, this type, this many bytes (signed locally: no S3 call). */
 export async function presignUpload(req: UploadRequest, now = Date.now()): Promise<SignedUpload> {
   const { s3: c, bucket } = await s3();
   const { createPresignedPost } = await import('@aws-sdk/s3-presigned-post');
-  const [, ...rest] = uploadConditions(req);
-  type Condition = Parameters<typeof createPresignedPost>[1]['Conditions'] extends Array<infer C> | undefined ? C : never;
+  type Conditions = NonNullable<Parameters<typeof createPresignedPost>[1]['Conditions']>;
   try {
     const { url, fields } = await createPresignedPost(c, {
       Bucket: bucket,
       Key: req.key,
-      Conditions: [{ bucket }, ...(rest as unknown as Condition[])],
+      Conditions: uploadConditions(req, bucket) as Conditions,
       Fields: { 'Content-Type': req.contentType },
       Expires: UPLOAD_TTL_SECONDS,
     });
