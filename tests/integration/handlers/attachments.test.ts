@@ -193,6 +193,22 @@ describe('receipts (attachments)', () => {
     expect((await invoke(listAttachments, onEntry(entry, alice.access))).body).toEqual([]);
   });
 
+  it('sweeps a key only once its upload can no longer arrive', async () => {
+    const entry = await entryOf(alice);
+    const created = await start(alice.access, entry, { filename: 'late.pdf', content_type: 'application/pdf', size: PDF.length });
+    // Deleted while its upload is still on its way: the delete finds no object to remove...
+    expect((await invoke(removeAttachment, onAttachment(created.body.id, alice.access, '', 'DELETE'))).status).toBe(204);
+    const sweep = () => (removeAttachment as (e: unknown, c: unknown) => Promise<unknown>)({ source: 'aws.events' }, lambdaContext());
+    await sweep();
+    // ...and the upload lands afterwards. The key stays queued until its POST has expired.
+    expect((await upload(created.body.upload, PDF, 'application/pdf')).ok).toBe(true);
+    expect(await adminQuery('SELECT 1 FROM attachment_deletions WHERE object_key = $1', [objectKey(created.body.id)])).toHaveLength(1);
+    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '16 minutes' WHERE object_key = $1", [objectKey(created.body.id)]);
+    await sweep();
+    expect(await headObject(objectKey(created.body.id))).toBeUndefined();
+    expect(await adminQuery('SELECT 1 FROM attachment_deletions WHERE object_key = $1', [objectKey(created.body.id)])).toHaveLength(0);
+  });
+
   it('deletes the objects of a deleted entry in the sweep, and pending uploads older than a day', async () => {
     const entry = await entryOf(alice);
     const kept = await attach(alice.access, entry, JPEG, 'image/jpeg');
@@ -206,6 +222,8 @@ describe('receipts (attachments)', () => {
     await upload(stale.body.upload, JPEG, 'image/jpeg');
     await adminQuery("UPDATE attachments SET created_at = now() - interval '25 hours' WHERE id = $1", [stale.body.id]);
 
+    // Queued keys wait until every presigned POST for them has expired (15 minutes).
+    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '16 minutes' WHERE object_key = $1", [objectKey(kept.id)]);
     // The scheduled event (EventBridge) runs the sweep in deleteAttachment's function.
     const { result, peak } = await peakConnections(() => (removeAttachment as (e: unknown, c: unknown) => Promise<{ claimed: number; deleted: number }>)({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext()));
     expect(result.deleted).toBeGreaterThanOrEqual(2);
