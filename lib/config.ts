@@ -80,6 +80,15 @@ const schema = z
     REGISTRATION_ENABLED: bool.default(true),
     PASSWORD_PBKDF2_ITERATIONS: int(0, MAX_PBKDF2_ITERATIONS).default(DEFAULT_PBKDF2_ITERATIONS),
     STATEMENT_MAX_ROWS: int(1, MAX_STATEMENT_MAX_ROWS).default(DEFAULT_STATEMENT_MAX_ROWS),
+    ATTACHMENT_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)')
+      .optional(),
+    // A local S3-compatible server (npm start, the tests); unset on AWS.
+    ATTACHMENT_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
+    // A presigned POST takes at most 5 GB.
+    ATTACHMENT_MAX_BYTES: int(1, 5 * 1024 ** 3).default(10 * 1024 * 1024),
+    ATTACHMENT_QUOTA_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(1024 ** 3),
   })
   .superRefine((env, ctx) => {
     if (!env.DATABASE_URL && !(env.DB_HOST && env.DB_NAME && env.DB_USER)) {
@@ -172,6 +181,18 @@ export interface Config {
   passwords: { pbkdf2Iterations: number };
   /** A statement (PDF, XLSX) of a longer period is refused with 413. */
   statements: { maxRows: number };
+  /** Receipts (lib/storage.ts): the stage's bucket, and the limits the API and S3 enforce. */
+  attachments: AttachmentsConfig;
+}
+
+export interface AttachmentsConfig {
+  /** Undefined: the attachment routes answer 503 (lib/storage.ts). */
+  bucket: string | undefined;
+  /** A local S3-compatible server (path-style URLs); undefined on AWS. */
+  endpoint: string | undefined;
+  region: string;
+  maxBytes: number;
+  quotaBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +260,14 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     registrationEnabled: env.REGISTRATION_ENABLED,
     passwords: { pbkdf2Iterations: env.PASSWORD_PBKDF2_ITERATIONS },
     statements: { maxRows: env.STATEMENT_MAX_ROWS },
+    attachments: {
+      bucket: env.ATTACHMENT_BUCKET,
+      endpoint: env.ATTACHMENT_S3_ENDPOINT,
+      // Lambda always sets AWS_REGION; a local S3 server ignores the region it is signed for.
+      region: env.AWS_REGION ?? 'us-east-1',
+      maxBytes: env.ATTACHMENT_MAX_BYTES,
+      quotaBytes: env.ATTACHMENT_QUOTA_BYTES,
+    },
   };
 }
 

@@ -9,12 +9,30 @@
 // hashed chunks, and every zip carried all of them. One shared file, built once, avoids all three.
 const path = require('node:path');
 
-const SDK_MODULES = /^@aws-sdk\/(rds-signer|client-ssm)$/;
+//
+// Receipts: the S3 client and presigners (lib/storage.ts) add ~110 KB zipped, more than the
+// other functions' budget can carry. The attachment functions (S3_FUNCTIONS) load the SDK from
+// a second file, `aws-sdk-s3.mjs`, which has everything aws-sdk.mjs has plus S3; each zip
+// carries only the file its function loads (package.patterns, scripts/lib/serverless-functions.ts).
+// Any other function importing the S3 SDK fails the build: S3 has one door, used by these four.
+const SDK_MODULES = /^@aws-sdk\/(rds-signer|client-ssm|client-s3|s3-presigned-post|s3-request-presigner)$/;
+const S3_MODULES = /^@aws-sdk\/(client-s3|s3-presigned-post|s3-request-presigner)$/;
+const S3_FUNCTIONS = /functions[\\/](create|complete|list|delete)-attachments?\.ts$/;
 const FILE = 'aws-sdk.mjs';
-const ENTRY = [
+const S3_FILE = 'aws-sdk-s3.mjs';
+const BASE_ENTRY = [
   "export { Signer } from '@aws-sdk/rds-signer';",
   "export { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';",
-].join('\n');
+];
+const ENTRIES = {
+  [FILE]: BASE_ENTRY.join('\n'),
+  [S3_FILE]: [
+    ...BASE_ENTRY,
+    "export { S3Client, HeadObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';",
+    "export { createPresignedPost } from '@aws-sdk/s3-presigned-post';",
+    "export { getSignedUrl } from '@aws-sdk/s3-request-presigner';",
+  ].join('\n'),
+};
 
 // What the SDK would carry for other hosts than Lambda, left out of aws-sdk.mjs (~35 KB zipped
 // of every function's zip): Lambda always hands the function its role's credentials in the
@@ -49,13 +67,13 @@ const lambdaOnly = {
 
 const built = new Map();
 
-function buildSdk(esbuild, options) {
-  const outfile = path.join(options.outdir, FILE);
+function buildSdk(esbuild, options, file) {
+  const outfile = path.join(options.outdir, file);
   if (!built.has(outfile)) {
     built.set(
       outfile,
       esbuild.build({
-        stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'js' },
+        stdin: { contents: ENTRIES[file], resolveDir: process.cwd(), loader: 'js' },
         outfile,
         bundle: true,
         platform: 'node',
@@ -77,15 +95,21 @@ module.exports = [
   {
     name: 'cashbook-aws-sdk-file',
     setup(build) {
+      const entries = Object.values(build.initialOptions.entryPoints ?? {}).map((e) => (typeof e === 'string' ? e : e.in));
+      const withS3 = entries.length > 0 && entries.every((e) => S3_FUNCTIONS.test(e));
+      const file = withS3 ? S3_FILE : FILE;
       build.onResolve({ filter: SDK_MODULES }, (args) => {
         if (args.kind !== 'dynamic-import') {
           return { errors: [{ text: `${args.path} must be loaded lazily with await import() (see scripts/esbuild-aws-sdk.cjs)` }] };
         }
-        return { path: `./${FILE}`, external: true };
+        if (!withS3 && S3_MODULES.test(args.path)) {
+          return { errors: [{ text: `${args.path}: only the attachment functions load the S3 SDK (S3_FUNCTIONS in scripts/esbuild-aws-sdk.cjs)` }] };
+        }
+        return { path: `./${file}`, external: true };
       });
       build.onEnd(async (result) => {
         if (result.errors.length || !build.initialOptions.outdir) return;
-        await buildSdk(build.esbuild, build.initialOptions);
+        await buildSdk(build.esbuild, build.initialOptions, file);
       });
     },
   },

@@ -1,5 +1,5 @@
 // `npm run soak`: drives `npm start` as a user runs it (embedded PostgreSQL, no DATABASE_URL) with
-// a mixed API load, a bulk insert through an admin connection and thousands of new files under
+// a mixed API load (receipts uploaded to the local S3 included), a bulk insert through an admin connection and thousands of new files under
 // the project, sampling the RSS of every process it started; then presses Ctrl-C (SIGINT to npm
 // start's process group). It passes when every request got its expected answer, every process's
 // memory stayed flat after the warm-up (at most 10% growth) and everything stopped within 5 s.
@@ -172,7 +172,38 @@ async function account(base: string, username: string): Promise<{ access: string
   return login(base, username);
 }
 
-/** One client: writes (create, patch, delete) mixed with reads, refreshing its token as it goes. */
+const RECEIPT = Buffer.from(`%PDF-1.4\n${'soak receipt '.repeat(200)}\n%%EOF\n`);
+
+/**
+ * A receipt on an entry: the presigned POST straight to the local S3 (outside the API, counted as
+ * `POST (s3 upload)`), /complete/, the entry's list with its download URL; every other one is
+ * deleted again. The entries deleted later take their receipts with them (the queue and the sweep).
+ */
+async function receipt(base: string, token: string, entry: string, i: number): Promise<void> {
+  const created = await call(base, token, 'POST', `/api/transactions/${entry}/attachments/`, 201, { filename: `receipt ${i}.pdf`, content_type: 'application/pdf', size: RECEIPT.length });
+  const upload = created.json?.upload as { url: string; fields: Record<string, string> } | undefined;
+  if (!upload) return;
+  const form = new FormData();
+  for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
+  form.append('file', new Blob([RECEIPT], { type: 'application/pdf' }));
+  const started = performance.now();
+  const status = await fetch(upload.url, { method: 'POST', body: form, signal: AbortSignal.timeout(35_000) }).then((r) => r.status, () => 'no answer');
+  const route = 'POST (s3 upload)';
+  tally.requests++;
+  tally.latencies.push(performance.now() - started);
+  if (status !== 204) {
+    tally.unexpected++;
+    if (tally.firstUnexpected.length < 5) tally.firstUnexpected.push(`${route} -> ${status}`);
+  }
+  const statuses = tally.byRoute.get(route) ?? new Map<number | string, number>();
+  statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  tally.byRoute.set(route, statuses);
+  await call(base, token, 'POST', `/api/attachments/${created.json.id}/complete/`, 200);
+  await call(base, token, 'GET', `/api/transactions/${entry}/attachments/`, 200);
+  if (i % 2) await call(base, token, 'DELETE', `/api/attachments/${created.json.id}/`, 204);
+}
+
+/** One client: writes (create, patch, delete) mixed with reads and receipts, refreshing its token as it goes. */
 async function client(base: string, n: number, until: () => boolean): Promise<void> {
   const tokens = await account(base, `soak-${process.pid}-${n}`);
   const ids: string[] = [];
@@ -190,6 +221,7 @@ async function client(base: string, n: number, until: () => boolean): Promise<vo
       await call(base, tokens.access, 'GET', `/api/transactions/${id}/`, 200);
       await call(base, tokens.access, 'PATCH', `/api/transactions/${id}/`, 200, { category: 'edited' });
     }
+    if (id && i % 5 === 1) await receipt(base, tokens.access, id, i);
     if (i % 5 === 0) {
       await call(base, tokens.access, 'GET', '/api/transactions/summary/', 200);
       await call(base, tokens.access, 'GET', '/api/books/', 200);

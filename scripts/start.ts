@@ -1,13 +1,14 @@
 // `npm start`: the whole API on this machine. Without DATABASE_URL it starts an embedded
 // PostgreSQL (data outside the project, kept across restarts: see defaultLocalDataDir) with an
 // application role limited to DB_CONNECTION_LIMIT connections, migrates, and serves through
-// serverless-offline.
+// serverless-offline. Receipts go to a local S3 server (s3rver, data beside PostgreSQL's).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './lib/database-setup.js';
 import { freePort } from './lib/embedded-postgres.js';
 import { defaultLocalDataDir, persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './lib/local-s3.js';
 import { startPoolerIfAsked, type PgBouncer } from './lib/pgbouncer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -38,9 +39,30 @@ async function database(): Promise<{ url: string; local?: LocalDatabase }> {
   return { url: local.appUrl, local };
 }
 
-function serve(url: string, lambdaPort: number): ChildProcess {
+const LOCAL_BUCKET = 'cashbook-local';
+
+/** The local S3 server, unless ATTACHMENT_S3_ENDPOINT names another (then its bucket must exist). */
+async function storage(): Promise<LocalS3 | undefined> {
+  if (process.env.ATTACHMENT_S3_ENDPOINT) {
+    say(`ATTACHMENT_S3_ENDPOINT is set: receipts go to ${process.env.ATTACHMENT_S3_ENDPOINT}`);
+    return undefined;
+  }
+  const s3 = await startLocalS3({ directory: `${dataDir}/s3`, bucket: LOCAL_BUCKET, port: await freePort(Number(process.env.LOCAL_S3_PORT ?? 4569)) });
+  say(`local S3 (s3rver) on ${s3.endpoint}, bucket ${s3.bucket} (data in ${dataDir}/s3)`);
+  return s3;
+}
+
+function serve(url: string, lambdaPort: number, s3: LocalS3 | undefined): ChildProcess {
   const env = {
     ...process.env,
+    ...(s3
+      ? {
+          ATTACHMENT_BUCKET: s3.bucket,
+          ATTACHMENT_S3_ENDPOINT: s3.endpoint,
+          AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+        }
+      : {}),
     DATABASE_URL: url,
     JWT_SECRET: process.env.JWT_SECRET ?? persistentSecret(`${dataDir}/jwt-secret`),
     PORT: String(port),
@@ -78,6 +100,7 @@ const started = Date.now();
 let offline: ChildProcess | undefined;
 let local: LocalDatabase | undefined;
 let pooler: PgBouncer | undefined;
+let s3: LocalS3 | undefined;
 let stopping = false;
 
 /** Ctrl-C ends everything within a few seconds, even a serverless-offline that stopped answering. */
@@ -94,7 +117,7 @@ async function stop(code: number): Promise<void> {
           setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
         })
       : undefined;
-  await Promise.all([offlineExited, pooler?.stop(), local?.server.stop()]);
+  await Promise.all([offlineExited, pooler?.stop(), local?.server.stop(), s3?.stop()]);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -105,8 +128,9 @@ try {
   local = db.local;
   // DB_POOLER=pgbouncer: the API talks to PgBouncer, as deployed functions talk to RDS Proxy.
   pooler = await startPoolerIfAsked(process.env.DB_POOLER, db.url, connectionLimit, say, local?.adminUrl);
+  if (!stopping) s3 = await storage();
   if (!stopping) {
-    offline = serve(pooler?.appUrl ?? db.url, await freePort(3002));
+    offline = serve(pooler?.appUrl ?? db.url, await freePort(3002), s3);
     offline.on('exit', (code) => void stop(code ?? 1));
     say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
   }
@@ -115,5 +139,6 @@ try {
   console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
   await pooler?.stop();
   await local?.server.stop();
+  await s3?.stop();
   process.exit(1);
 }

@@ -56,7 +56,8 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [operationId, route] of Object.entries(routes)) {
-    const responses = { ...route.responses, ...(route.database ? COMMON : {}) };
+    // A route's own 503 (one that names another dependency too) takes the common one's place.
+    const responses = { ...(route.database ? COMMON : {}), ...route.responses };
     const params = [
       ...pathParameters(route.path),
       ...(route.query ? parameters(route.query, 'query') : []),
@@ -91,6 +92,7 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
       { name: 'books', description: 'The signed-in user\'s cashbooks' },
       { name: 'statements', description: 'A book\'s statement for a period, as PDF or Excel' },
       { name: 'transfers', description: 'Money moved between two of the user\'s books: a pair of entries kept together' },
+      { name: 'attachments', description: 'Receipts: photos and PDFs of an entry, uploaded straight to S3 with a presigned POST' },
       { name: 'service', description: 'Health and documentation' },
     ],
     paths,

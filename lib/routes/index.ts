@@ -1,4 +1,5 @@
 import { ACCOUNT_ROUTES } from './accounts.js';
+import { ATTACHMENT_ROUTES } from './attachments.js';
 import { BOOK_ROUTES } from './books.js';
 import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
@@ -20,6 +21,7 @@ export const ROUTES = {
   ...ACCOUNT_ROUTES,
   ...TRANSACTION_ROUTES,
   ...BOOK_ROUTES,
+  ...ATTACHMENT_ROUTES,
   ...TRANSFER_ROUTES,
   ...STATEMENT_ROUTES,
   ...SERVICE_ROUTES,

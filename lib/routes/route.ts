@@ -24,7 +24,9 @@ export interface Route extends HandlerSpec {
   method: Method;
   path: string;
   summary: string;
-  tag: 'accounts' | 'transactions' | 'books' | 'transfers' | 'statements' | 'service';
+  tag: 'accounts' | 'transactions' | 'books' | 'attachments' | 'transfers' | 'statements' | 'service';
+  /** Also invoked on this EventBridge schedule (serverless.yml), e.g. `rate(15 minutes)`. */
+  schedule?: string;
   /** Request header parameters, as an object schema (one property per header). */
   requestHeaders?: z.ZodType;
   responses: Record<number, Reply>;

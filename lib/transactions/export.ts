@@ -17,7 +17,7 @@ export const EXPORT_MAX_BYTES = 5 * 1024 * 1024;
  * One column per field of a listed transaction, in the export's column order (a spreadsheet or
  * script may read by position); the book by its name. User text is neutralised (lib/csv.ts).
  */
-const CSV_COLUMNS: Record<keyof typeof listedTransactionOutput.shape, (t: ListedTransaction) => Cell> = {
+const CSV_COLUMNS: Record<Exclude<keyof typeof listedTransactionOutput.shape, 'attachments'>, (t: ListedTransaction) => Cell> = {
   id: (t) => ({ value: t.id }),
   date: (t) => ({ value: t.date }),
   book: (t) => ({ value: t.book_name ?? '', text: true }),

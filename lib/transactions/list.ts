@@ -28,8 +28,14 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
 // otherwise recomputed it once per page row. Every step is a 1-row or per-(book, day) step.
 // The ledger index does not hold user_id: the book ids come from the page, itself scoped to the user.
 
-/** The export's rows also have their book's name. */
-export type ListedTransaction = z.output<typeof listedTransactionOutput> & { book_name?: string };
+/**
+ * A page row's complete attachments: an index-only count over attachments (transaction_id,
+ * status), per page row (at most a page's worth), whatever the tables' sizes.
+ */
+const ATTACHMENT_COUNT = `(SELECT count(*) FROM attachments a WHERE a.transaction_id = p.id AND a.status = 'complete')::int`;
+
+/** The export's rows also have their book's name, and no attachment count (not a CSV column). */
+export type ListedTransaction = Omit<z.output<typeof listedTransactionOutput>, 'attachments'> & { attachments?: number; book_name?: string };
 
 interface Slice {
   limit: number;
@@ -62,6 +68,7 @@ export async function listLedger(
        SELECT jsonb_object_agg(id::text, true) AS ids FROM page
      ), ${ledgerSql(newestFirst)}
      SELECT meta.total, meta.book_found, ${columns('p')}, ledger.balances ->> p.id::text AS balance_after
+            ${slice.forExport ? '' : `, ${ATTACHMENT_COUNT} AS attachments`}
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
      FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
      LEFT JOIN (page p CROSS JOIN ledger) ON true

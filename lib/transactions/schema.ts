@@ -88,6 +88,7 @@ export const listedTransactionOutput = transactionOutput.extend({
   balance_after: moneyOutput().meta({
     description: 'The book\'s balance after this entry, in ledger order (date, created_at, id), over all the book\'s transactions whatever the filters',
   }),
+  attachments: z.int().meta({ description: 'How many complete attachments (receipts) the entry has' }),
 });
 
 const transfersIn = () => moneyOutput().meta({ description: 'Income entries of transfers (money moved in from another book); not in income' });

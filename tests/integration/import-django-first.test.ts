@@ -80,7 +80,7 @@ describeWith(['django'], 'import-django, first import', () => {
     expect(await adminQuery(TOTALS)).toEqual(await adminQuery(RECOMPUTED));
     expect(await schema()).toEqual(before);
     // The next test starts from an empty table again (the totals go with it).
-    await adminQuery('TRUNCATE transactions');
+    await adminQuery('TRUNCATE transactions CASCADE'); // CASCADE: attachments refer to transactions
   });
 
   it('leaves no transaction and every index, constraint and trigger in place when it fails half-way; a re-run starts over', async () => {

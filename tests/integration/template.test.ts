@@ -21,6 +21,7 @@ import {
 } from '../../scripts/lib/deploy.js';
 import * as errors from '../../lib/errors.js';
 import { RDS_CA_FILE } from '../../scripts/lib/rds-ca.js';
+import { sdkFileOf } from '../../scripts/lib/serverless-functions.js';
 import { validateTemplate } from '../support/cfn-spec.js';
 import { allows, deployerNeeds, type Need } from '../support/deployer-permissions.js';
 import { documentedRoutes } from '../support/api-doc.js';
@@ -44,7 +45,16 @@ const ZIP_BUDGET_BYTES = 305 * 1024;
  * bundle and stylesheet (`?raw` imports, ~950 KB zipped) on purpose, so the docs work offline with
  * no CDN; it is the only function that carries them, and every other one keeps ZIP_BUDGET_BYTES.
  */
-const ZIP_BUDGET_OVERRIDES: Record<string, number> = { getDocsAsset: 1200 * 1024 };
+const ZIP_BUDGET_OVERRIDES: Record<string, number> = {
+  getDocsAsset: 1200 * 1024,
+  // The receipts' functions carry aws-sdk-s3.mjs, the lazy SDK file with the S3 client and the
+  // presigners (~105 KB zipped more than aws-sdk.mjs): they are the only functions that talk to
+  // S3, so every other one keeps ZIP_BUDGET_BYTES (docs/deploy.md, "Bundle size").
+  createAttachment: 450 * 1024,
+  completeAttachment: 450 * 1024,
+  listAttachments: 450 * 1024,
+  deleteAttachment: 450 * 1024,
+};
 const NO_DATABASE = NO_DATABASE_FUNCTIONS;
 /** The error classes of lib/errors.ts, by name. */
 const ERROR_CLASSES = Object.entries(errors)
@@ -154,7 +164,7 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
 
   it('routes exactly the httpApi events of the route table, each to its own function', () => {
     const declared = Object.entries(state.service.functions as Record<string, Json>).flatMap(([name, fn]) =>
-      (fn.events as Json[]).map((e) => {
+      (fn.events as Json[]).filter((e) => e.httpApi).map((e) => {
         const ev = e.httpApi;
         const key = ev === '*' ? '$default' : `${ev.method === 'ANY' ? 'ANY' : ev.method.toUpperCase()} ${ev.path}`;
         return `${key} -> ${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`;
@@ -235,12 +245,15 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     expect(nonLogs.map((s: Json) => ({ action: asList(s.Action), resource: asList(s.Resource).map(render) }))).toEqual([
       { action: ['rds-db:connect'], resource: ['arn:{AWS::Partition}:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app'] },
       { action: ['ssm:GetParameter'], resource: [`arn:{AWS::Partition}:ssm:{AWS::Region}:{AWS::AccountId}:parameter/cashbook/${STAGE}/jwt-secret`] },
+      // Receipts: objects under attachments/ of the stage's bucket; no listing, no bucket settings.
+      { action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resource: ['{AttachmentsBucket.Arn}/attachments/*'] },
     ]);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
       for (const action of asList(s.Action)) expect(action).not.toContain('*');
       for (const resource of asList(s.Resource).map(render)) {
-        if (!asList(s.Action).every((a: string) => a.startsWith('logs:'))) expect(resource).not.toContain('*');
+        // The one wildcard outside logs: the objects under the bucket's prefix.
+        if (!asList(s.Action).every((a: string) => a.startsWith('logs:'))) expect(resource.replace(/^\{AttachmentsBucket\.Arn\}\/attachments\/\*$/, '')).not.toContain('*');
       }
     }
     // The only managed policy: ENI management for a function in a VPC (its EC2 actions take no resource ARN).
@@ -255,6 +268,52 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
       Action: 'rds-db:connect',
       Resource: 'arn:{AWS::Partition}:rds-db:{AWS::Region}:{AWS::AccountId}:dbuser:db-REPLACE-ME/cashbook_app',
     });
+  });
+
+  it('keeps receipts in one private bucket per stage: no public access, encrypted, TLS only, CORS for uploads, lifecycle rules, versioning off', () => {
+    const buckets = resources('AWS::S3::Bucket').filter(([key]) => key !== 'ServerlessDeploymentBucket');
+    expect(buckets.map(([key]) => key)).toEqual(['AttachmentsBucket']);
+    const [, bucket] = buckets[0]!;
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    const p = bucket.Properties;
+    expect(p.BucketName).toBeUndefined(); // generated per stack, so per stage
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(p.VersioningConfiguration?.Status ?? 'off').not.toBe('Enabled');
+    const [cors, ...moreCors] = p.CorsConfiguration.CorsRules;
+    expect(moreCors).toEqual([]);
+    expect(cors.AllowedOrigins).toEqual({ 'Fn::Split': [',', CORS_ORIGINS] });
+    expect(cors.AllowedMethods.sort()).toEqual(['GET', 'HEAD', 'POST']);
+    const lifecycle = p.LifecycleConfiguration.Rules;
+    expect(lifecycle.every((r: Json) => r.Status === 'Enabled')).toBe(true);
+    expect(lifecycle.find((r: Json) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 1 });
+    expect(lifecycle.find((r: Json) => r.NoncurrentVersionExpiration)?.NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 1 });
+    // The bucket policy refuses plain HTTP for everyone, on the bucket and its objects.
+    const policies = resources('AWS::S3::BucketPolicy').filter(([, r]) => r.Properties.Bucket.Ref === 'AttachmentsBucket');
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0]!;
+    const [deny, ...moreStatements] = policy.Properties.PolicyDocument.Statement;
+    expect(moreStatements).toEqual([]);
+    expect({ ...deny, Resource: deny.Resource.map(render) }).toEqual({
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: ['{AttachmentsBucket.Arn}', '{AttachmentsBucket.Arn}/*'],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    // Every function is told the bucket's name, and talks to AWS's endpoint.
+    for (const [fnId, fn] of resources('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.ATTACHMENT_BUCKET, fnId).toEqual({ Ref: 'AttachmentsBucket' });
+      expect(fn.Properties.Environment.Variables.ATTACHMENT_S3_ENDPOINT ?? '', fnId).toBe('');
+    }
+    // The sweep runs on a schedule in deleteAttachment's function.
+    const rules = resources('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(rule.Properties.Targets[0].Arn['Fn::GetAtt'][0]).toBe('DeleteAttachmentLambdaFunction');
   });
 
   it('defines the optional RDS Proxy only when useRdsProxy is true', () => {
@@ -272,27 +331,32 @@ describe(`serverless package --stage ${STAGE} (offline, no AWS credentials)`, ()
     expect(text).not.toMatch(/"(JWT_SECRET|DB_PASSWORD)":"[^"]/);
   });
 
-  it('ships each function as its handler plus the shared lazy aws-sdk.mjs, within the size budget', () => {
+  it('ships each function as its handler plus the shared lazy aws-sdk.mjs (aws-sdk-s3.mjs for the receipts), within the size budget', () => {
     const rows: string[] = [];
     expect(ERROR_CLASSES).toContain('NotFound');
+    const withS3 = Object.keys(zips).filter((name) => sdkFileOf(name) === 'functions/aws-sdk-s3.mjs').sort();
+    expect(withS3).toEqual(['completeAttachment', 'createAttachment', 'deleteAttachment', 'listAttachments']);
     for (const [name, entries] of Object.entries(zips)) {
       const handler = (state.service.functions[name].handler as string).replace(/\.handler$/, '.mjs');
-      expect(entries.map((e) => e.name).sort(), name).toEqual(['functions/aws-sdk.mjs', handler, RDS_CA_FILE].sort());
+      const sdkFile = sdkFileOf(name);
+      expect(entries.map((e) => e.name).sort(), name).toEqual([sdkFile, handler, RDS_CA_FILE].sort());
       expect(entries.find((e) => e.name === RDS_CA_FILE)!.read().toString('utf8'), name).toBe(readFileSync(pki.caFile, 'utf8'));
       const code = entries.find((e) => e.name === handler)!.read().toString('utf8');
-      const sdk = entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.read().toString('utf8');
-      // SigV4 and SSM's wire protocol live in aws-sdk.mjs only, reached through import() alone.
+      const sdk = entries.find((e) => e.name === sdkFile)!.read().toString('utf8');
+      // SigV4 and SSM's wire protocol live in the SDK file only, reached through import() alone.
       const SDK_CODE = /AWS4-HMAC-SHA256|aws4_request|AmazonSSM\./;
       expect(SDK_CODE.test(sdk), name).toBe(true);
       expect(SDK_CODE.test(code), `${name}: SDK code in the handler bundle`).toBe(false);
-      expect(/from\s*["']\.\/aws-sdk\.mjs["']/.test(code), `${name}: static import of aws-sdk.mjs`).toBe(false);
+      expect(/from\s*["']\.\/aws-sdk(-s3)?\.mjs["']/.test(code), `${name}: static import of the SDK file`).toBe(false);
+      // The S3 client and the presigners reach only the receipts' functions.
+      expect(/createPresignedPost|HeadObjectCommand/.test(sdk), `${name}: S3 in ${sdkFile}`).toBe(withS3.includes(name));
       // An error's name is its class's (new.target.name): a clash renamed by esbuild would log `NotFound2`.
       for (const error of ERROR_CLASSES) expect(code, `${name}: class ${error} renamed`).not.toMatch(new RegExp(`class ${error}\\d+\\b`));
       const zipped = entries.reduce((n, e) => n + e.compressedSize, 0);
       expect(zipped, name).toBeLessThan(ZIP_BUDGET_OVERRIDES[name] ?? ZIP_BUDGET_BYTES);
       rows.push(`${name.padEnd(22)} ${(zipped / 1024).toFixed(0).padStart(4)} KB zipped (handler ${(
         entries.find((e) => e.name === handler)!.compressedSize / 1024
-      ).toFixed(0)} KB + aws-sdk.mjs ${(entries.find((e) => e.name === 'functions/aws-sdk.mjs')!.compressedSize / 1024).toFixed(0)} KB + CA bundle)`);
+      ).toFixed(0)} KB + ${sdkFile.slice('functions/'.length)} ${(entries.find((e) => e.name === sdkFile)!.compressedSize / 1024).toFixed(0)} KB + CA bundle)`);
     }
     console.log(`Bundle sizes (stage ${STAGE}):\n${rows.join('\n')}`);
     for (const name of Object.keys(ZIP_BUDGET_OVERRIDES)) expect(Object.keys(zips), name).toContain(name);

@@ -80,6 +80,8 @@ function resolver(template: Json, t: Target) {
         return `${a}:iam::${t.account}:role/${physicalName(id)}`;
       case 'AWS::S3::Bucket':
         return `${a}:s3:::${physicalName(id)}`;
+      case 'AWS::Events::Rule':
+        return `${a}:events:${t.region}:${t.account}:rule/${physicalName(id)}`;
       case 'AWS::RDS::DBProxy':
         // Proxy ARNs carry a generated prx- id, not the proxy's name.
         return `${a}:rds:${t.region}:${t.account}:db-proxy:prx-0123456789abcdef0`;
@@ -95,14 +97,28 @@ const needs = (actions: string[], resource: string, why: string, context?: Recor
 
 type Rule = (id: string, r: Json, ctx: ReturnType<typeof resolver> & { t: Target; template: Json }) => Need[];
 
+/** AWS::S3::Bucket properties and the actions CloudFormation's handlers call for them. */
+const BUCKET_PROPERTY_ACTIONS: Record<string, string[]> = {
+  PublicAccessBlockConfiguration: ['s3:PutBucketPublicAccessBlock', 's3:GetBucketPublicAccessBlock'],
+  OwnershipControls: ['s3:PutBucketOwnershipControls', 's3:GetBucketOwnershipControls'],
+  CorsConfiguration: ['s3:PutBucketCORS', 's3:GetBucketCORS'],
+  LifecycleConfiguration: ['s3:PutLifecycleConfiguration', 's3:GetLifecycleConfiguration'],
+};
+
 /** Create, update and delete permissions of each resource type the templates use. */
 export const RESOURCE_PERMISSIONS: Record<string, Rule> = {
-  'AWS::S3::Bucket': (id, _r, c) =>
+  'AWS::S3::Bucket': (id, r, c) =>
     needs(
-      ['s3:CreateBucket', 's3:PutEncryptionConfiguration', 's3:GetEncryptionConfiguration', 's3:PutBucketTagging', 's3:GetBucketTagging', 's3:ListBucket', 's3:DeleteBucket'],
+      [
+        's3:CreateBucket', 's3:PutEncryptionConfiguration', 's3:GetEncryptionConfiguration', 's3:PutBucketTagging', 's3:GetBucketTagging', 's3:ListBucket', 's3:DeleteBucket',
+        // The settings the bucket sets (the receipts' bucket): each property's own put and read.
+        ...Object.keys(r.Properties ?? {}).flatMap((property) => BUCKET_PROPERTY_ACTIONS[property] ?? []),
+      ],
       c.arnOf(id),
       id,
     ),
+  'AWS::Events::Rule': (id, _r, c) =>
+    needs(['events:PutRule', 'events:DescribeRule', 'events:DeleteRule', 'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule'], c.arnOf(id), id),
   'AWS::S3::BucketPolicy': (id, r, c) =>
     needs(['s3:PutBucketPolicy', 's3:GetBucketPolicy', 's3:DeleteBucketPolicy'], c.arnOf(r.Properties.Bucket.Ref), id),
   'AWS::Logs::LogGroup': (id, _r, c) => [

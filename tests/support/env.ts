@@ -7,3 +7,8 @@ process.env.LOG_LEVEL = 'silent';
 process.env.AWS_LAMBDA_FUNCTION_NAME = 'cashbook-test';
 process.env.CORS_ORIGINS = 'https://app.example.com,https://*.cashbook.test';
 process.env.REGISTER_MAX_PER_SOURCE = "10000";
+// Receipts: the run's local S3 server (s3rver; its fixed credentials, read by the AWS SDK itself).
+process.env.ATTACHMENT_BUCKET = inject('s3').bucket;
+process.env.ATTACHMENT_S3_ENDPOINT = inject('s3').endpoint;
+process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';

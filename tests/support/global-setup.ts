@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createDatabase, migrate, setupAppRole } from '../../scripts/lib/database-setup.js';
 import { startLocalDatabase } from '../../scripts/lib/local-database.js';
+import { startLocalS3, type LocalS3 } from '../../scripts/lib/local-s3.js';
 import { startPgBouncer } from '../../scripts/lib/pgbouncer.js';
 import { describeMissing, isInstalled } from './components.js';
 
@@ -24,6 +25,8 @@ declare module 'vitest' {
     embedded: boolean;
     /** Set when the app URL goes through PgBouncer: its admin console and pool size. */
     pooler: { consoleUrl: string; database: string; poolSize: number } | null;
+    /** The local S3 server (s3rver) and its bucket, for receipts. */
+    s3: { endpoint: string; bucket: string };
   }
 }
 
@@ -62,9 +65,24 @@ function checkPooler(): void {
   }
 }
 
+export const TEST_BUCKET = 'cashbook-test';
+
+/** s3rver on a free port, its data in `dir`; provides its endpoint and bucket. */
+async function provideS3(project: TestProject, dir: string): Promise<LocalS3> {
+  const s3 = await startLocalS3({ directory: dir, bucket: TEST_BUCKET });
+  project.provide('s3', { endpoint: s3.endpoint, bucket: s3.bucket });
+  return s3;
+}
+
 export default async function setup(project: TestProject) {
   keepFailureExitCode();
   checkPooler();
+  const s3Dir = mkdtempSync(join(tmpdir(), 'cashbook-test-s3-'));
+  const s3 = await provideS3(project, s3Dir);
+  const stopS3 = async () => {
+    await s3.stop();
+    rmSync(s3Dir, { recursive: true, force: true });
+  };
   const appPassword = randomBytes(12).toString('hex');
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
@@ -86,6 +104,7 @@ export default async function setup(project: TestProject) {
     project.provide('embedded', false);
     return async () => {
       await stopPooler();
+      await stopS3();
       rmSync(poolerDir, { recursive: true, force: true });
       const { dropTestDatabase } = await import('./drop-database.js');
       await dropTestDatabase(external, database, role);
@@ -102,6 +121,7 @@ export default async function setup(project: TestProject) {
   });
   const stopPooler = await provideAppUrl(project, local.appUrl, local.adminUrl, dir).catch(async (err) => {
     await local.server.stop();
+    await stopS3();
     throw err;
   });
   project.provide('adminUrl', local.adminUrl);
@@ -110,6 +130,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await stopPooler();
     await local.server.stop();
+    await stopS3();
     rmSync(dir, { recursive: true, force: true });
   };
 }

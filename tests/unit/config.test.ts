@@ -263,3 +263,20 @@ describe('loadConfig range messages', () => {
     });
   });
 });
+
+describe('receipts (ATTACHMENT_*)', () => {
+  it('defaults to 10 MB per file, 1 GiB per user, AWS\'s endpoint and no bucket', () => {
+    expect(loadConfig(base).attachments).toEqual({ bucket: undefined, endpoint: undefined, region: 'us-east-1', maxBytes: 10 * 1024 * 1024, quotaBytes: 1024 ** 3 });
+  });
+
+  it('reads the bucket, a local endpoint, the limits and the region', () => {
+    const cfg = loadConfig({ ...base, ATTACHMENT_BUCKET: 'cashbook-prod-attachments', ATTACHMENT_S3_ENDPOINT: 'http://127.0.0.1:4569', ATTACHMENT_MAX_BYTES: '5000', ATTACHMENT_QUOTA_BYTES: '9000', AWS_REGION: 'eu-west-1' });
+    expect(cfg.attachments).toEqual({ bucket: 'cashbook-prod-attachments', endpoint: 'http://127.0.0.1:4569', region: 'eu-west-1', maxBytes: 5000, quotaBytes: 9000 });
+  });
+
+  it('refuses a bucket name S3 would refuse, a non-HTTP endpoint and a size past a presigned POST\'s 5 GB', () => {
+    expect(configError({ ...base, ATTACHMENT_BUCKET: 'Not_A_Bucket' }).message).toMatch(/ATTACHMENT_BUCKET must be an S3 bucket name/);
+    expect(configError({ ...base, ATTACHMENT_S3_ENDPOINT: 'ftp://x' }).message).toMatch(/ATTACHMENT_S3_ENDPOINT must be an http/);
+    expect(configError({ ...base, ATTACHMENT_MAX_BYTES: String(6 * 1024 ** 3) }).message).toMatch(/ATTACHMENT_MAX_BYTES must be at most/);
+  });
+});

@@ -54,4 +54,11 @@ describe('layers', () => {
     const upward = localImports(join(root, 'lib/db.ts')).filter((p) => entities.some((d) => under(d)(p)) || p === 'lib/idempotency.ts');
     expect(upward).toEqual([]);
   });
+
+  it('only lib/storage.ts imports the S3 SDK, and it never imports lib/db.ts (no S3 call while a connection is held)', () => {
+    const all = [...lib, ...sources(join(root, 'functions')), ...sources(join(root, 'scripts'))];
+    const s3 = all.filter((f) => /['"]@aws-sdk\/(client-s3|s3-presigned-post|s3-request-presigner)['"]/.test(readFileSync(f, 'utf8'))).map(rel);
+    expect(s3).toEqual(['lib/storage.ts']);
+    expect(localImports(join(root, 'lib/storage.ts'))).not.toContain('lib/db.ts');
+  });
 });

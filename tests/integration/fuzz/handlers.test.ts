@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as completeAttachment } from '../../../functions/complete-attachment.js';
+import { handler as createAttachment } from '../../../functions/create-attachment.js';
 import { handler as createTransaction } from '../../../functions/create-transaction.js';
+import { handler as deleteAttachment } from '../../../functions/delete-attachment.js';
+import { handler as listAttachments } from '../../../functions/list-attachments.js';
 import { handler as deleteTransaction } from '../../../functions/delete-transaction.js';
 import { handler as getDocsAsset } from '../../../functions/get-docs-asset.js';
 import { handler as getDocs } from '../../../functions/get-docs.js';
@@ -41,6 +45,10 @@ const HANDLERS: Record<string, { handler: unknown; fields: string[] }> = {
   replaceTransaction: { handler: replaceTransaction, fields: ['type', 'amount', 'category', 'description', 'date', 'payment_mode'] },
   updateTransaction: { handler: updateTransaction, fields: ['type', 'amount', 'category', 'description', 'date', 'payment_mode', 'id'] },
   deleteTransaction: { handler: deleteTransaction, fields: [] },
+  createAttachment: { handler: createAttachment, fields: ['filename', 'content_type', 'size'] },
+  completeAttachment: { handler: completeAttachment, fields: [] },
+  listAttachments: { handler: listAttachments, fields: [] },
+  deleteAttachment: { handler: deleteAttachment, fields: [] },
   getHealth: { handler: getHealth, fields: [] },
   getOpenApi: { handler: getOpenApi, fields: [] },
   getDocs: { handler: getDocs, fields: [] },
@@ -66,6 +74,9 @@ const PLAUSIBLE: Record<string, unknown[]> = {
   description: ['lunch'],
   date: ['2026-01-31', '0001-01-01', '9999-12-31'],
   payment_mode: ['cash', 'upi'],
+  filename: ['receipt.jpg', 'Café.pdf'],
+  content_type: ['image/jpeg', 'application/pdf'],
+  size: [1, 1024, 10 * 1024 * 1024],
 };
 
 const fieldValue = (field: string) =>

@@ -77,6 +77,7 @@ describe('transaction list filters, running balance, summary and export', () => 
         updated_at: expect.any(String),
         transfer: null,
         balance_after: '759.50',
+        attachments: 0,
       });
     });
 

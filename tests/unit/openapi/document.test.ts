@@ -10,7 +10,7 @@ import { serverlessFunctions } from '../../../scripts/lib/serverless-functions.j
 const service = { functions: serverlessFunctions() };
 
 const routes = Object.entries(service.functions).flatMap(([name, fn]) =>
-  fn.events.map((e) => ({ name, ...(typeof e.httpApi === 'string' ? { method: '*', path: e.httpApi } : e.httpApi) })),
+  fn.events.flatMap((e) => ('httpApi' in e ? [{ name, ...(typeof e.httpApi === 'string' ? { method: '*', path: e.httpApi } : e.httpApi) }] : [])),
 );
 const served = routes.filter((r) => r.method !== 'ANY' && r.method !== '*').map((r) => `${r.method} ${r.path}`);
 const doc = buildDocument() as { openapi: string; paths: Record<string, Record<string, any>>; components: { schemas: Record<string, unknown> } };
