@@ -31,8 +31,11 @@ async function s3(): Promise<{ s3: S3Client; sdk: Sdk; bucket: string }> {
     region: cfg.region,
     // A local server (s3rver) serves path-style URLs: http://127.0.0.1:port/bucket/key.
     ...(cfg.endpoint ? { endpoint: cfg.endpoint, forcePathStyle: true } : {}),
-    // Fail fast: an S3 call is never worth the invocation's whole budget.
+    // Fail fast: an S3 call is never worth the invocation's whole budget. The HTTP handler's
+    // timeouts default to none, so an unreachable S3 (a VPC with no endpoint) would hang until the
+    // invocation's deadline (504) instead of a 503 naming the storage.
     maxAttempts: 2,
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
   });
   client = { s3, sdk, bucket };
   return client;
@@ -96,7 +99,9 @@ export async function presignUpload(req: UploadRequest, now = Date.now()): Promi
 /** `attachment` for anything but an image: a PDF, or a forged type, never renders in a page of ours. */
 export function contentDisposition(filename: string, inline: boolean): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // RFC 5987's attr-char excludes ' ( ) *, which encodeURIComponent leaves as they are.
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${inline ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export interface SignedDownload {

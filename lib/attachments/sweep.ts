@@ -18,9 +18,11 @@ export const PENDING_MAX_AGE = '1 day';
 /**
  * A queued key is swept only once every presigned POST for it has expired: an upload still in
  * flight when its row was deleted (or refused by /complete/) could otherwise land after the sweep
- * and stay forever. The row was created before it was deleted, so its POST expired by then.
+ * and stay forever. The POST is signed before its row is inserted (functions/create-attachment.ts),
+ * so it expires within UPLOAD_TTL_SECONDS of the row's created_at, hence of its queued_at; five
+ * more minutes cover the clocks of Lambda (which signs) and the database (which stamps) drifting apart.
  */
-const SETTLE = `${UPLOAD_TTL_SECONDS} seconds`;
+const SETTLE = `${UPLOAD_TTL_SECONDS + 300} seconds`;
 
 export async function claimDeletions(db: Db, limit = SWEEP_BATCH): Promise<string[]> {
   const { rows } = await db.query<{ object_key: string }>(

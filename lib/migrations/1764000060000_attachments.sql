@@ -38,6 +38,8 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_transaction_idx ON attachments (transaction_id, status);
 -- The quota: the uploader's bytes, read from the index alone.
 CREATE INDEX attachments_created_by_idx ON attachments (created_by) INCLUDE (size);
+-- Deleting a user cascades here through user_id: without an index each deletion would scan the table.
+CREATE INDEX attachments_user_idx ON attachments (user_id);
 -- The sweep of uploads never completed.
 CREATE INDEX attachments_pending_idx ON attachments (created_at) WHERE status = 'pending';
 
@@ -46,7 +48,8 @@ CREATE INDEX attachments_pending_idx ON attachments (created_at) WHERE status = 
 -- delete never waits on S3, and never while holding a connection); this trigger queues every
 -- removed row's object in the same transaction, whatever statement or cascade removed it, so no
 -- object is forgotten. DELETE /api/attachments/{id}/ also deletes its object right after its
--- statement; the hourly sweep deletes the rest (and retries) and then drops the queue's rows.
+-- statement; the sweep (every 15 minutes; a failed delete is retried an hour later) deletes the
+-- rest and then drops the queue's rows.
 CREATE TABLE attachment_deletions (
   object_key text PRIMARY KEY,
   queued_at  timestamptz NOT NULL DEFAULT now(),

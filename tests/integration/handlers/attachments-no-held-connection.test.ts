@@ -94,8 +94,8 @@ describe('receipts: no connection is held during an S3 call', () => {
     expect((await invoke(handlers.complete, on(`/api/attachments/${bad.body.id}/complete/`, bad.body.id))).status).toBe(409);
 
     expect((await invoke(handlers.remove, on(`/api/attachments/${good.body.id}/`, good.body.id, 'DELETE'))).status).toBe(204);
-    // The sweep deletes keys queued at least 15 minutes ago (their uploads have expired).
-    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '16 minutes'");
+    // The sweep deletes keys queued at least 20 minutes ago (their uploads have expired).
+    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '21 minutes'");
     await handlers.remove({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext());
 
     const methods = seen.map((s) => s.method);

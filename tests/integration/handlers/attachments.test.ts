@@ -203,7 +203,7 @@ describe('receipts (attachments)', () => {
     // ...and the upload lands afterwards. The key stays queued until its POST has expired.
     expect((await upload(created.body.upload, PDF, 'application/pdf')).ok).toBe(true);
     expect(await adminQuery('SELECT 1 FROM attachment_deletions WHERE object_key = $1', [objectKey(created.body.id)])).toHaveLength(1);
-    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '16 minutes' WHERE object_key = $1", [objectKey(created.body.id)]);
+    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '21 minutes' WHERE object_key = $1", [objectKey(created.body.id)]);
     await sweep();
     expect(await headObject(objectKey(created.body.id))).toBeUndefined();
     expect(await adminQuery('SELECT 1 FROM attachment_deletions WHERE object_key = $1', [objectKey(created.body.id)])).toHaveLength(0);
@@ -223,7 +223,7 @@ describe('receipts (attachments)', () => {
     await adminQuery("UPDATE attachments SET created_at = now() - interval '25 hours' WHERE id = $1", [stale.body.id]);
 
     // Queued keys wait until every presigned POST for them has expired (15 minutes).
-    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '16 minutes' WHERE object_key = $1", [objectKey(kept.id)]);
+    await adminQuery("UPDATE attachment_deletions SET queued_at = now() - interval '21 minutes' WHERE object_key = $1", [objectKey(kept.id)]);
     // The scheduled event (EventBridge) runs the sweep in deleteAttachment's function.
     const { result, peak } = await peakConnections(() => (removeAttachment as (e: unknown, c: unknown) => Promise<{ claimed: number; deleted: number }>)({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext()));
     expect(result.deleted).toBeGreaterThanOrEqual(2);
