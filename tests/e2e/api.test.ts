@@ -44,8 +44,8 @@ describe('HTTP API through serverless-offline', () => {
 
     const listed = await call('GET', '/api/transactions?page_size=10');
     expect(listed.body).toMatchObject({ count: 1, next: null, previous: null });
-    // A listed transaction also carries its book's running balance.
-    expect(listed.body.results[0]).toEqual({ ...created.body, balance_after: '150.00' });
+    // A listed transaction also carries its book's running balance and its receipts' count.
+    expect(listed.body.results[0]).toEqual({ ...created.body, balance_after: '150.00', attachments: 0 });
 
     expect((await call('GET', `/api/transactions/${id}/`)).body).toEqual(created.body);
     const patched = await call('PATCH', `/api/transactions/${id}`, { amount: 99.5 });
