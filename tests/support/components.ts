@@ -10,13 +10,13 @@ import { pgbouncerBinary } from '../../scripts/lib/pgbouncer.js';
 // missing component fails the suite instead: CI installs everything, so a skip there would hide
 // a suite that silently stopped running.
 //
-// TEST_HIDE_COMPONENTS=pgbouncer,django,chromium makes installed components count as missing,
+// TEST_HIDE_COMPONENTS=pgbouncer,django,chromium,poppler,openpyxl makes installed components count as missing,
 // to see (and test) a bare machine's run on a full one.
 
 export const PYTHON = '/usr/bin/python3';
 export const CHROMIUM = '/usr/bin/chromium';
 
-export type Component = 'pgbouncer' | 'django' | 'chromium';
+export type Component = 'pgbouncer' | 'django' | 'chromium' | 'poppler' | 'openpyxl';
 
 interface ComponentInfo {
   label: string;
@@ -37,6 +37,16 @@ export const COMPONENTS: Record<Component, ComponentInfo> = {
       'Debian: apt-get install python3-django python3-djangorestframework python3-djangorestframework-simplejwt python3-psycopg2',
     installed: () =>
       spawnSync(PYTHON, ['-c', 'import django, rest_framework, rest_framework_simplejwt, psycopg2'], { stdio: 'ignore' }).status === 0,
+  },
+  poppler: {
+    label: 'poppler-utils (pdftotext, pdftoppm)',
+    install: 'Debian: apt-get install poppler-utils; macOS: brew install poppler',
+    installed: () => ['pdftotext', 'pdftoppm'].every((tool) => spawnSync(tool, ['-v'], { stdio: 'ignore' }).status === 0),
+  },
+  openpyxl: {
+    label: `openpyxl for ${PYTHON}`,
+    install: 'Debian: apt-get install python3-openpyxl',
+    installed: () => spawnSync(PYTHON, ['-c', 'import openpyxl'], { stdio: 'ignore' }).status === 0,
   },
   chromium: {
     label: `Chromium at ${CHROMIUM}`,
