@@ -33,9 +33,10 @@ async function s3(): Promise<{ s3: S3Client; sdk: Sdk; bucket: string }> {
     ...(cfg.endpoint ? { endpoint: cfg.endpoint, forcePathStyle: true } : {}),
     // Fail fast: an S3 call is never worth the invocation's whole budget. The HTTP handler's
     // timeouts default to none, so an unreachable S3 (a VPC with no endpoint) would hang until the
-    // invocation's deadline (504) instead of a 503 naming the storage.
+    // invocation's deadline (504) instead of a 503 naming the storage; and requestTimeout alone
+    // only logs a warning unless throwOnRequestTimeout is set.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
   });
   client = { s3, sdk, bucket };
   return client;
