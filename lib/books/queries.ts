@@ -106,9 +106,13 @@ export async function deleteBook(db: Db, user: Caller, id: string, force: boolea
          -- The book's entries and the other sides of its transfers, locked before any is written,
          -- each pair expense side first: the order of every statement writing a pair (a
          -- concurrent PATCH of a transfer would otherwise deadlock with this one).
+         -- (Read through the book's indexes by its id $1, once it is allowed.)
          SELECT p.id, p.book_id FROM transactions p
-         WHERE p.user_id = $2 AND (p.book_id IN (SELECT id FROM allowed)
-           OR p.transfer_id IN (SELECT x.transfer_id FROM transactions x WHERE x.book_id IN (SELECT id FROM allowed) AND x.transfer_id IS NOT NULL))
+         WHERE p.user_id = $2 AND EXISTS (SELECT 1 FROM allowed) AND p.id IN (
+           SELECT e.id FROM transactions e WHERE e.book_id = $1
+           UNION ALL
+           SELECT o.id FROM transactions e JOIN transactions o ON o.transfer_id = e.transfer_id
+           WHERE e.book_id = $1 AND e.transfer_id IS NOT NULL)
          ORDER BY p.transfer_id, p.type, p.id FOR UPDATE
        ), gone_transactions AS (
          DELETE FROM transactions t USING allowed
