@@ -231,6 +231,46 @@ describe('transfers: every statement locks a pair in one order', () => {
       expect(await rows(pair.id)).toEqual([]);
     });
 
+    // The deadlock itself, made certain: two sessions hold both rows; statement A and statement B
+    // queue behind them; the sending row is released first, then the receiving row. Statements
+    // that took the rows from opposite ends would each end up holding one and waiting for the
+    // other (40P01, before the fix: a PATCH of a fresh pair's date reads it in physical order,
+    // sending side first, and the force delete of the receiving book deleted its entries before
+    // detaching the other sides).
+    it('a PATCH of the pair\'s date and a force delete of its receiving book, meeting the pair at once, both finish', async () => {
+      const doomed = await newBook('Doomed by deadlock');
+      const res = await invoke(createTransfer, {
+        method: 'POST', path: '/api/transfers/', token: alice.access, body: { from_book: cash, to_book: doomed, amount: '8.00', date: '2026-05-01' },
+      });
+      expect(res.status).toBe(201);
+      const pair = res.body as Pair;
+      const [holdSending, holdReceiving, a, b] = [await session(), await session(), await session(), await session()];
+      for (const [holder, row] of [[holdSending, pair.from_entry.id], [holdReceiving, pair.to_entry.id]] as const) {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM transactions WHERE id = $1 FOR UPDATE', [row]);
+      }
+      const waiting = async (client: pg.Client) => {
+        const pid = (client as unknown as { processID: number }).processID;
+        for (let i = 0; i < 400; i += 1) {
+          const [row] = await adminQuery<{ wait: string | null }>('SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1', [pid]);
+          if (row?.wait === 'Lock') return;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        throw new Error('the statement never waited');
+      };
+      const outcome = (p: Promise<unknown>) => p.then(() => 'done', (err: { code?: string; message?: string }) => `${err.code}: ${err.message}`);
+      const edit = outcome(updateTransaction(a as unknown as Db, caller(), pair.to_entry.id, { date: '2026-07-03' }));
+      await waiting(a);
+      const removal = outcome(deleteBookQuery(b as unknown as Db, caller(), doomed, true));
+      await waiting(b);
+      await holdSending.query('COMMIT');
+      await new Promise((r) => setTimeout(r, 300)); // the first in line takes the sending row
+      await holdReceiving.query('COMMIT');
+      expect([await edit, await removal]).toEqual(['done', 'done']);
+      const [left] = await adminQuery<{ transfer_id: string | null; date: string }>('SELECT transfer_id, date::text FROM transactions WHERE id = $1', [pair.from_entry.id]);
+      expect(left).toEqual({ transfer_id: null, date: '2026-07-03' });
+    });
+
     it('DELETE /api/books/{receiving book}/?force=true detaching the sending side', async () => {
       const doomed = await newBook('Doomed by lock order');
       const res = await invoke(createTransfer, {
