@@ -102,14 +102,27 @@ export async function deleteBook(db: Db, user: Caller, id: string, force: boolea
          FROM books b WHERE b.id = $1 AND b.user_id = $2
        ), allowed AS (
          SELECT id FROM target WHERE NOT is_default AND ($3 OR NOT has_transactions)
+       ), locked AS (
+         -- The book's entries and the other sides of its transfers, locked before any is written,
+         -- each pair expense side first: the order of every statement writing a pair (a
+         -- concurrent PATCH of a transfer would otherwise deadlock with this one).
+         -- (Read through the book's indexes by its id $1, once it is allowed.)
+         SELECT p.id, p.book_id FROM transactions p
+         WHERE p.user_id = $2 AND EXISTS (SELECT 1 FROM allowed) AND p.id IN (
+           SELECT e.id FROM transactions e WHERE e.book_id = $1
+           UNION ALL
+           SELECT o.id FROM transactions e JOIN transactions o ON o.transfer_id = e.transfer_id
+           WHERE e.book_id = $1 AND e.transfer_id IS NOT NULL)
+         ORDER BY p.transfer_id, p.type, p.id FOR UPDATE
        ), gone_transactions AS (
-         DELETE FROM transactions t USING allowed WHERE t.book_id = allowed.id AND t.user_id = $2 RETURNING t.transfer_id
+         DELETE FROM transactions t USING allowed
+         WHERE t.book_id = allowed.id AND t.user_id = $2 AND t.id IN (SELECT id FROM locked) RETURNING t.transfer_id
        ), unlinked AS (
          -- The other side of a transfer with this book stays, as an ordinary entry: the money did
          -- leave (or enter) that other book.
          UPDATE transactions t SET transfer_id = NULL, updated_at = now()
-         WHERE t.user_id = $2 AND t.transfer_id IN (SELECT transfer_id FROM gone_transactions WHERE transfer_id IS NOT NULL)
-           AND t.book_id NOT IN (SELECT id FROM allowed)
+         WHERE t.user_id = $2 AND t.id IN (SELECT id FROM locked WHERE book_id NOT IN (SELECT id FROM allowed))
+           AND t.transfer_id IN (SELECT transfer_id FROM gone_transactions WHERE transfer_id IS NOT NULL)
        ), gone AS (
          DELETE FROM books b USING allowed WHERE b.id = allowed.id AND b.user_id = $2 RETURNING b.id
        )

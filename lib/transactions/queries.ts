@@ -70,6 +70,20 @@ export async function findTransaction(db: Db, user: Caller, id: string): Promise
 }
 
 /**
+ * The CTE `locked`: the entry $1 of user $2 and, with `withPartner`, the other side of its
+ * transfer, locked FOR UPDATE in the one order every statement writing a pair uses: the
+ * expense (sending) side, then the income side (lib/transfers/queries.ts lockPair). Without it a
+ * statement meets the rows in whatever order its plan reads them (physical order for
+ * `id = … OR transfer_id = …`), and two statements meeting one pair from opposite ends deadlock.
+ * A side detached meanwhile (a book force-deleted) is re-checked once locked, and left out.
+ */
+export const lockEntry = (withPartner: boolean) => `locked AS (
+         SELECT p.id FROM transactions p
+         WHERE p.user_id = $2 AND (p.id = $1${withPartner ? ' OR p.transfer_id = (SELECT e.transfer_id FROM transactions e WHERE e.id = $1 AND e.user_id = $2)' : ''})
+         ORDER BY p.type FOR UPDATE
+       )`;
+
+/**
  * PUT and PATCH: one statement updating the given fields (none: only updated_at moves). An entry
  * of a transfer stays one side of a pair: its date moves both sides; its amount moves both
  * between books of one currency (they always carry the same amount) and only its own side
@@ -103,16 +117,16 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
       ? `(SELECT count(DISTINCT b.currency) = 1 FROM transactions p JOIN books b ON b.id = p.book_id WHERE p.transfer_id = x.transfer_id)`
       : 'false';
   // The other side of a transfer is written only when its date or amount may follow.
-  const partner = changes.date !== undefined || changes.amount !== undefined ? ' OR t.transfer_id = target.transfer_id' : '';
+  const withPartner = changes.date !== undefined || changes.amount !== undefined;
   let rows: Array<Transaction & { refused: string | null; transfer_of: string | null }>;
   try {
     ({ rows } = await db.query(
-      `WITH target AS (
+      `WITH ${lockEntry(withPartner)}, target AS (
          SELECT x.id, x.transfer_id, ${refused} AS refused, ${sameCurrency} AS same_currency
          FROM transactions x WHERE x.id = $1 AND x.user_id = $2
        ), updated AS (
          UPDATE transactions t SET ${sets.join(', ')} FROM target
-         WHERE t.user_id = $2 AND (t.id = target.id${partner}) AND target.refused IS NULL
+         WHERE t.user_id = $2 AND t.id IN (SELECT id FROM locked) AND target.refused IS NULL
            AND ${activeUser('$2', '$3')}
          RETURNING t.*
        )
@@ -140,8 +154,8 @@ const transferSideFixed = (field: string, transfer: string) =>
 /** Deleting an entry of a transfer deletes the other side with it, in the same statement. */
 export async function deleteTransaction(db: Db, user: Caller, id: string): Promise<void> {
   const { rowCount } = await db.query(
-    `DELETE FROM transactions t USING (SELECT x.id, x.transfer_id FROM transactions x WHERE x.id = $1 AND x.user_id = $2) AS target
-     WHERE t.user_id = $2 AND (t.id = target.id OR t.transfer_id = target.transfer_id) AND ${activeUser('$2', '$3')}`,
+    `WITH ${lockEntry(true)}
+     DELETE FROM transactions t WHERE t.user_id = $2 AND t.id IN (SELECT id FROM locked) AND ${activeUser('$2', '$3')}`,
     [id, user.id, user.issuedAt],
   );
   if (!rowCount) throw new NotFound();

@@ -180,6 +180,17 @@ export async function listTransfers(
 }
 
 /**
+ * The CTE `locked`: both entries of transfer $1 of user $2, locked FOR UPDATE expense side first,
+ * the one order every statement writing a pair uses (lib/transactions/queries.ts lockEntry,
+ * lib/books/queries.ts deleteBook): two statements meeting one pair from opposite ends would
+ * deadlock. Its rows are the entries' latest versions (re-read once locked), so the pair's
+ * amounts are read from it, not from the statement's snapshot.
+ */
+const lockPair = `locked AS (
+       SELECT p.* FROM transactions p WHERE p.transfer_id = $1 AND p.user_id = $2 ORDER BY p.type FOR UPDATE
+     )`;
+
+/**
  * PATCH: ONE statement updates both entries. `amount` moves both sides while they carry the
  * same amount (always so between books of one currency); `to_amount` moves the receiving side,
  * and between books of one currency must equal the amount. Date, description, category and
@@ -197,9 +208,9 @@ export async function updateTransfer(db: Db, user: Caller, id: string, changes: 
     if (changes[column] !== undefined) sets.push(`${column} = ${param(changes[column])}`);
   }
   const { rows } = await db.query<Partial<Transfer> & { refused: boolean; currency: string }>(
-    `WITH pair AS (
+    `WITH ${lockPair}, pair AS (
        SELECT f.transfer_id, f.amount AS from_amount, t.amount AS to_amount, fb.currency, fb.currency = tb.currency AS same_currency
-       FROM ${pairOf('transactions')} JOIN books fb ON fb.id = f.book_id JOIN books tb ON tb.id = t.book_id
+       FROM ${pairOf('locked')} JOIN books fb ON fb.id = f.book_id JOIN books tb ON tb.id = t.book_id
        WHERE f.transfer_id = $1 AND f.user_id = $2 AND t.user_id = $2
      ), plan AS (
        SELECT p.*, COALESCE($4::numeric, p.from_amount) AS new_from,
@@ -210,7 +221,7 @@ export async function updateTransfer(db: Db, user: Caller, id: string, changes: 
        SELECT plan.*, (plan.same_currency AND $5::numeric IS NOT NULL AND plan.new_from <> plan.new_to) AS refused FROM plan
      ), updated AS (
        UPDATE transactions x SET ${sets.join(', ')} FROM v
-       WHERE x.transfer_id = v.transfer_id AND x.user_id = $2 AND NOT v.refused AND ${activeUser('$2', '$3')}
+       WHERE x.id IN (SELECT id FROM locked) AND x.transfer_id = v.transfer_id AND x.user_id = $2 AND NOT v.refused AND ${activeUser('$2', '$3')}
        RETURNING x.*
      ), transfer AS (
        SELECT ${transferColumns('f', 't')} FROM ${pairOf('updated')}
@@ -228,7 +239,8 @@ export async function updateTransfer(db: Db, user: Caller, id: string, changes: 
 /** Both entries, in one statement. */
 export async function deleteTransfer(db: Db, user: Caller, id: string): Promise<void> {
   const { rowCount } = await db.query(
-    `DELETE FROM transactions WHERE transfer_id = $1 AND user_id = $2 AND ${activeUser('$2', '$3')}`,
+    `WITH ${lockPair}
+     DELETE FROM transactions t WHERE t.id IN (SELECT id FROM locked) AND t.transfer_id = $1 AND t.user_id = $2 AND ${activeUser('$2', '$3')}`,
     [id, user.id, user.issuedAt],
   );
   if (!rowCount) throw new NotFound();
