@@ -14,6 +14,11 @@
 --                same one, the second fails with 23505 and is answered 409, retry).
 -- The quota is checked by the INSERT that records the upload (lib/attachments/queries.ts); two
 -- uploads of one user at the same instant can overshoot it by at most one file each.
+-- The foreign keys lock transactions and users (SHARE ROW EXCLUSIVE: reads go on, writes wait)
+-- until commit; the tables are new, so nothing is scanned, but waiting for that lock behind a
+-- long write would hold every write of the API behind the migration: give up after 1 s instead
+-- (55P03; nothing is applied, run the migration again), as migration 1764000070000 does.
+SET LOCAL lock_timeout = '1s';
 CREATE TABLE attachments (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   transaction_id uuid NOT NULL REFERENCES transactions (id) ON DELETE CASCADE,
