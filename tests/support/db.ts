@@ -97,3 +97,24 @@ export async function peakConnections<T>(work: () => Promise<T>): Promise<{ resu
     await sampler;
   }
 }
+
+/**
+ * A totals table (book_totals, or transfer_totals) equals a recompute from the ledger rows, row
+ * for row; `where` picks the rows it totals.
+ */
+export async function expectTotalsMatchRows(table: string, where: string): Promise<void> {
+  const [diff] = await adminQuery<{ differing: string }>(
+    `WITH expected AS (
+       SELECT t.book_id, g.grain,
+              CASE g.grain WHEN 0 THEN t.date WHEN 1 THEN date_trunc('month', t.date::timestamp)::date
+                           ELSE date_trunc('year', t.date::timestamp)::date END AS starts,
+              CASE g.grain WHEN 1 THEN t.category ELSE '' END::varchar(100) AS category,
+              CASE g.grain WHEN 1 THEN t.type ELSE '' END AS type,
+              count(*)::bigint AS entries, sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END) AS net
+       FROM transactions t CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain) WHERE ${where} GROUP BY 1, 2, 3, 4, 5
+     )
+     SELECT count(*) AS differing FROM ((SELECT * FROM expected EXCEPT SELECT * FROM ${table})
+                                        UNION ALL (SELECT * FROM ${table} EXCEPT SELECT * FROM expected)) AS d`,
+  );
+  expect(diff, `${table} rows differing from a recompute`).toEqual({ differing: '0' });
+}
