@@ -98,6 +98,15 @@ export class PermissionDenied extends DetailError {
   readonly code = 'permission_denied';
 }
 
+/**
+ * A member of the book whose role does not allow the action: 403 naming the role needed (shared
+ * books, lib/books/access.ts). A non-member gets NotFound instead, as for a missing object.
+ */
+export class RoleRequired extends CodedError {
+  readonly status = 403;
+  readonly code = 'permission_denied';
+}
+
 export class NotFound extends DetailError {
   readonly status = 404;
   readonly code = 'not_found';

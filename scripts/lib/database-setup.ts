@@ -113,6 +113,9 @@ export async function setupAppRole(
     await c.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
     await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${name}`);
     await c.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${name}`);
+    // The book activity (entries' history) is append-only for the application (migration 1764000080000).
+    const { rows: appendOnly } = await c.query<{ exists: boolean }>(`SELECT to_regclass('public.book_activity') IS NOT NULL AS exists`);
+    if (appendOnly[0]?.exists) await c.query(`REVOKE UPDATE, DELETE, TRUNCATE ON book_activity FROM ${name}`);
   });
 }
 
