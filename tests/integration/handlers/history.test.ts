@@ -58,7 +58,7 @@ async function newTx(token: string, body: object) {
 describe('history and activity', () => {
   beforeAll(async () => {
     await resetData();
-    [owner, viewer, pending, removed, stranger] = await Promise.all(['owner', 'viewer', 'pending', 'removed', 'stranger'].map((p) => signUp(p)));
+    [owner, viewer, pending, removed, stranger] = await Promise.all([signUp('owner'), signUp('viewer'), signUp('pending'), signUp('removed'), signUp('stranger')]);
     book = await defaultBookOf(owner.id);
     await addMember(book, viewer.id, 'viewer');
     await addMember(book, pending.id, 'operator', 'pending', owner.id);
@@ -110,10 +110,10 @@ describe('history and activity', () => {
   it('shows each version\'s actor from the row written (created_by, updated_by, the deletion\'s claim), null for a deleted account', async () => {
     const gone = await signUp('gone');
     await addMember(book, gone.id, 'operator');
-    const [{ id }] = await adminQuery<{ id: string }>(
+    const { id } = (await adminQuery<{ id: string }>(
       `INSERT INTO transactions (user_id, book_id, type, amount, created_by, updated_by) VALUES ($1, $2, 'income', 5, $3, $3) RETURNING id`,
       [owner.id, book, gone.id],
-    );
+    ))[0]!;
     await adminQuery('UPDATE transactions SET amount = 6, updated_by = $2 WHERE id = $1', [id, viewer.id]);
     await adminQuery(
       `WITH claim AS (INSERT INTO entry_deletions (transaction_id, actor_id) VALUES ($1, $2) RETURNING transaction_id)
@@ -121,7 +121,7 @@ describe('history and activity', () => {
       [id, owner.id],
     );
     await adminQuery('DELETE FROM users WHERE id = $1', [gone.id]);
-    const res = await historyOf(id!, viewer.access);
+    const res = await historyOf(id, viewer.access);
     expect(res.status).toBe(200);
     expect(res.body.map((v: { action: string; actor: unknown }) => [v.action, v.actor])).toEqual([
       ['created', null],
@@ -132,14 +132,14 @@ describe('history and activity', () => {
   });
 
   it('answers an entry recorded before history from the row (imported), exactly as its first change then writes it', async () => {
-    const [{ id, created_at }] = await adminQuery<{ id: string; created_at: Date }>(
+    const { id, created_at } = (await adminQuery<{ id: string; created_at: Date }>(
       `INSERT INTO transactions (user_id, book_id, type, amount, category, date, created_at, legacy)
        VALUES ($1, $2, 'expense', '7.25', 'tea', '2024-05-01', '2024-05-01 12:00:00.123+00', true) RETURNING id, created_at`,
       [owner.id, book],
-    );
+    ))[0]!;
     // Before the migration there was no trigger: no version.
     await adminQuery('DELETE FROM book_activity WHERE transaction_id = $1', [id]);
-    const shown = await historyOf(id!, viewer.access);
+    const shown = await historyOf(id, viewer.access);
     expect(shown.status).toBe(200);
     expect(shown.body).toEqual([{
       version: 1,
@@ -152,12 +152,12 @@ describe('history and activity', () => {
       },
       imported: true,
     }]);
-    expect((await invoke(updateTx, at(id!, owner.access, { method: 'PATCH', body: { description: 'chai' } }))).status).toBe(200);
-    const written = await historyOf(id!, viewer.access);
+    expect((await invoke(updateTx, at(id, owner.access, { method: 'PATCH', body: { description: 'chai' } }))).status).toBe(200);
+    const written = await historyOf(id, viewer.access);
     expect(written.body[0]).toEqual(shown.body[0]);
     expect(written.body[1]).toMatchObject({ version: 2, action: 'updated', changes: { description: ['', 'chai'] } });
     expect(written.body[1]).not.toHaveProperty('imported');
-    expect(replay(written.body)).toEqual(fieldsOf((await invoke(getTx, at(id!, owner.access))).body));
+    expect(replay(written.body)).toEqual(fieldsOf((await invoke(getTx, at(id, owner.access))).body));
   });
 
   it('lets any active member read an entry\'s history, also once deleted; 404 for pending, removed, strangers and unknown ids', async () => {
