@@ -174,6 +174,16 @@ describe('history and activity', () => {
     expect((await invoke(history, { path: `/api/transactions/${tx.id}/history/`, pathParameters: { id: tx.id } })).status).toBe(401);
   });
 
+  it('refuses a deactivated member as every data endpoint does (401), whatever their membership', async () => {
+    const tx = await newTx(owner.access, { type: 'income', amount: '3.00' });
+    const idle = await signUp('idle');
+    await addMember(book, idle.id, 'admin');
+    expect((await historyOf(tx.id, idle.access)).status).toBe(200);
+    await adminQuery('UPDATE users SET is_active = false WHERE id = $1', [idle.id]);
+    expect(await historyOf(tx.id, idle.access)).toMatchObject({ status: 401, body: { code: 'user_inactive' } });
+    expect(await activityOf(book, idle.access)).toMatchObject({ status: 401, body: { code: 'user_inactive' } });
+  });
+
   it('stops answering a member the moment they are removed', async () => {
     const tx = await newTx(owner.access, { type: 'income', amount: '2.00' });
     const leaving = await signUp('leaving');
