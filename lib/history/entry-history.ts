@@ -13,7 +13,7 @@ import type { EntryVersion } from './schema.js';
 // The versions are an index range scan on book_activity_version_idx (transaction_id, version):
 // O(versions), whatever the book's size. An entry recorded before history existed (`legacy`)
 // and never changed since has no version yet: its "created" version is answered from the row,
-// exactly as the trigger will write it on its first change (cashbook_entry_fields, actor the
+// exactly as the trigger will write it on its first change (cashbook_entry_whole, actor the
 // book's account, at its created_at, `imported`).
 
 interface Row {
@@ -39,8 +39,7 @@ export async function entryHistory(db: Db, user: Caller, id: string): Promise<En
        SELECT v.version, v.action, v.at, v.actor_id, v.changes, v.imported
        FROM book_activity v WHERE v.transaction_id = $1 AND (SELECT ok FROM allowed)
        UNION ALL
-       SELECT 1, 'created', t.created_at, t.user_id,
-              (SELECT jsonb_object_agg(f.key, jsonb_build_array(NULL, f.value)) FROM jsonb_each(cashbook_entry_fields(t)) AS f), true
+       SELECT 1, 'created', t.created_at, t.user_id, cashbook_entry_whole(t, true), true
        FROM transactions t
        WHERE t.id = $1 AND t.legacy AND (SELECT ok FROM allowed)
          AND NOT EXISTS (SELECT 1 FROM book_activity v WHERE v.transaction_id = $1)
