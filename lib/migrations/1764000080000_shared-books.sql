@@ -95,10 +95,13 @@ CREATE UNIQUE INDEX book_activity_version_idx ON book_activity (transaction_id, 
 CREATE INDEX book_activity_book_idx ON book_activity (book_id, id DESC);
 CREATE INDEX book_activity_actor_idx ON book_activity (book_id, actor_id, id DESC);
 
--- Deleting a book (the API, a user's cascade, SQL) removes its activity. SECURITY DEFINER: the
--- application role may not delete activity rows itself.
+-- Deleting a book (the API, a user's cascade, SQL) removes its activity. The versions of an entry
+-- that was moved out of it before, and still exists, follow the entry to its book: its history
+-- stays whole. SECURITY DEFINER: the application role may not change activity rows itself.
 CREATE FUNCTION cashbook_book_gone() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 BEGIN
+  UPDATE book_activity a SET book_id = t.book_id FROM old_books o, transactions t
+   WHERE a.book_id = o.id AND a.transaction_id = t.id;
   DELETE FROM book_activity a USING old_books o WHERE a.book_id = o.id;
   RETURN NULL;
 END

@@ -101,6 +101,21 @@ describe('book_activity, written by triggers', () => {
     expect(await adminQuery('SELECT id FROM book_activity WHERE book_id = $1', [trip])).toEqual([]);
   });
 
+  it('keeps the whole history of an entry moved out of a book that is then deleted', async () => {
+    const dave = await signUp('dave');
+    const [from, to] = await Promise.all(
+      ['From', 'To'].map(async (name) => (await adminQuery<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, $2, 'INR') RETURNING id`, [dave.id, name]))[0]!.id),
+    );
+    const [entry] = await asApp<{ id: string }>(`INSERT INTO transactions (user_id, book_id, type, amount, created_by) VALUES ($1, $2, 'income', 5, $1) RETURNING id`, [dave.id, from]);
+    await asApp(`UPDATE transactions SET amount = 6, updated_by = $1 WHERE id = $2`, [dave.id, entry!.id]);
+    await asApp(`UPDATE transactions SET book_id = $3, updated_by = $1 WHERE id = $2`, [dave.id, entry!.id, to]);
+    const res = await invoke(deleteBook, { method: 'DELETE', path: `/api/books/${from}/`, pathParameters: { id: from }, token: dave.access });
+    expect(res.status).toBe(204);
+    const versions = await versionsOf('transaction_id = $1', [entry!.id]);
+    expect(versions.map((v) => [v.version, v.action])).toEqual([[1, 'created'], [2, 'updated'], [3, 'updated']]);
+    expect((await historyOf(entry!.id, dave.access)).body.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
+  });
+
   it('keeps the entries a deleted user recorded in another\'s book, their actor shown as a deleted account', async () => {
     const dave = await signUp('dave');
     await addMember(book, dave.id, 'operator');
