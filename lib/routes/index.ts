@@ -1,6 +1,7 @@
 import { ACCOUNT_ROUTES } from './accounts.js';
 import { ATTACHMENT_ROUTES } from './attachments.js';
 import { BOOK_ROUTES } from './books.js';
+import { MEMBER_ROUTES } from './members.js';
 import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
 import { STATEMENT_ROUTES } from './statements.js';
@@ -21,6 +22,7 @@ export const ROUTES = {
   ...ACCOUNT_ROUTES,
   ...TRANSACTION_ROUTES,
   ...BOOK_ROUTES,
+  ...MEMBER_ROUTES,
   ...ATTACHMENT_ROUTES,
   ...TRANSFER_ROUTES,
   ...STATEMENT_ROUTES,
