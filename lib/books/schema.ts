@@ -3,7 +3,7 @@ import { isCurrencyCode } from '../currency.js';
 import { moneyOutput } from '../money.js';
 import { bounded, hasNoNul, NUL_MESSAGE, object, typeError } from '../validation.js';
 
-const READ_ONLY = ['id', 'created_at', 'balance', 'is_default', 'user'] as const;
+const READ_ONLY = ['id', 'created_at', 'balance', 'is_default', 'user', 'role'] as const;
 
 const name = () =>
   z
@@ -43,6 +43,7 @@ export const bookOutput = z.object({
   is_default: z.boolean().meta({ description: 'The book created with the account; never deleted' }),
   created_at: z.iso.datetime(),
   balance: moneyOutput().meta({ description: 'Income minus expense of all the book\'s transactions' }),
+  role: z.enum(['owner', 'admin', 'operator', 'viewer']).meta({ description: 'The caller\'s role in the book (shared books)' }),
 });
 
 export const deleteBookQuery = z.looseObject({

@@ -34,7 +34,7 @@ function pathParameters(path: string): unknown[] {
     name,
     in: 'path',
     required: true,
-    schema: name === 'id' ? { type: 'string', format: 'uuid' } : { type: 'string' },
+    schema: name === 'id' || name === 'book_id' ? { type: 'string', format: 'uuid' } : name === 'user_id' ? { type: 'string', pattern: '^[1-9][0-9]*$' } : { type: 'string' },
   }));
 }
 
@@ -89,7 +89,8 @@ export function buildDocument(routes: Record<string, Route> = ROUTES): Record<st
     tags: [
       { name: 'accounts', description: 'Registration and SimpleJWT-compatible tokens' },
       { name: 'transactions', description: 'The signed-in user\'s transactions' },
-      { name: 'books', description: 'The signed-in user\'s cashbooks' },
+      { name: 'books', description: 'The cashbooks the signed-in user is a member of' },
+      { name: 'members', description: 'Shared books: members and their roles, invitations, handing ownership on' },
       { name: 'statements', description: 'A book\'s statement for a period, as PDF or Excel' },
       { name: 'transfers', description: 'Money moved between two of the user\'s books: a pair of entries kept together' },
       { name: 'attachments', description: 'Receipts: photos and PDFs of an entry, uploaded straight to S3 with a presigned POST' },

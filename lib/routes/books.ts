@@ -3,15 +3,16 @@ import { bookOutput, createBookBody, deleteBookQuery, patchBookBody, replaceBook
 import { pageQuery } from '../http/pagination.js';
 import * as out from '../openapi/responses.js';
 import { idempotencyKey, idempotent } from './idempotent.js';
-import { invalid, invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
+import { invalid, invalidBody, notFound, ok, roleRefused, type Route, unauthenticated } from './route.js';
 
-// The signed-in user's cashbooks: part of the route table (lib/routes/index.ts).
+// The cashbooks the signed-in user is an active member of: part of the route table
+// (lib/routes/index.ts). Each book carries the caller's `role`.
 
 const book: [string, z.ZodType] = ['Book', bookOutput];
 
 export const BOOK_ROUTES = {
   listBooks: {
-    method: 'GET', path: '/api/books', summary: 'List books, oldest first (the default book first)', tag: 'books', auth: true, database: true,
+    method: 'GET', path: '/api/books', summary: 'List the books the caller is a member of, oldest first (the default book first)', tag: 'books', auth: true, database: true,
     query: pageQuery,
     responses: {
       200: ok('A page', ['BookPage', out.page(bookOutput)]),
@@ -31,22 +32,23 @@ export const BOOK_ROUTES = {
     responses: { 200: ok('The book', book), 401: unauthenticated, 404: notFound },
   },
   replaceBook: {
-    method: 'PUT', path: '/api/books/{id}', summary: 'Replace a book (name and currency)', tag: 'books', auth: true, database: true,
+    method: 'PUT', path: '/api/books/{id}', summary: 'Replace a book (name and currency; owners and admins)', tag: 'books', auth: true, database: true,
     body: ['BookReplace', replaceBookBody],
-    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 404: notFound },
+    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 403: roleRefused, 404: notFound },
   },
   updateBook: {
-    method: 'PATCH', path: '/api/books/{id}', summary: 'Change the name or currency of a book', tag: 'books', auth: true, database: true,
+    method: 'PATCH', path: '/api/books/{id}', summary: 'Change the name or currency of a book (owners and admins)', tag: 'books', auth: true, database: true,
     body: ['BookPatch', patchBookBody],
-    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 404: notFound },
+    responses: { 200: ok('The book', book), 400: invalidBody, 401: unauthenticated, 403: roleRefused, 404: notFound },
   },
   deleteBook: {
-    method: 'DELETE', path: '/api/books/{id}', summary: 'Delete a book; with ?force=true, together with its transactions', tag: 'books', auth: true, database: true,
+    method: 'DELETE', path: '/api/books/{id}', summary: 'Delete a book (its owner); with ?force=true, together with its transactions', tag: 'books', auth: true, database: true,
     query: deleteBookQuery,
     responses: {
       204: ok('Deleted'),
       400: invalid,
       401: unauthenticated,
+      403: roleRefused,
       404: notFound,
       409: { description: 'The book still has transactions (without force=true), or it is the default book (never deleted)', json: ['Detail', out.detail] },
     },

@@ -2,6 +2,7 @@ import { ACCOUNT_ROUTES } from './accounts.js';
 import { ATTACHMENT_ROUTES } from './attachments.js';
 import { BOOK_ROUTES } from './books.js';
 import { HISTORY_ROUTES } from './history.js';
+import { MEMBER_ROUTES } from './members.js';
 import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
 import { STATEMENT_ROUTES } from './statements.js';
@@ -22,6 +23,7 @@ export const ROUTES = {
   ...ACCOUNT_ROUTES,
   ...TRANSACTION_ROUTES,
   ...BOOK_ROUTES,
+  ...MEMBER_ROUTES,
   ...ATTACHMENT_ROUTES,
   ...TRANSFER_ROUTES,
   ...STATEMENT_ROUTES,

@@ -24,7 +24,7 @@ export interface Route extends HandlerSpec {
   method: Method;
   path: string;
   summary: string;
-  tag: 'accounts' | 'transactions' | 'books' | 'attachments' | 'transfers' | 'statements' | 'service';
+  tag: 'accounts' | 'transactions' | 'books' | 'members' | 'attachments' | 'transfers' | 'statements' | 'service';
   /** Also invoked on this EventBridge schedule (serverless.yml), e.g. `rate(15 minutes)`. */
   schedule?: string;
   /** Request header parameters, as an object schema (one property per header). */
@@ -37,6 +37,8 @@ export const invalid: Reply = { description: 'Invalid query parameters (the para
 export const invalidBody: Reply = { description: 'Invalid fields, or malformed JSON ({"detail": …})', json: ['BadRequest', out.badRequest] };
 export const unauthenticated: Reply = { description: 'Missing, invalid, expired or wrong-type token', json: ['DetailWithCode', out.detailWithCode], headers: ['WWW-Authenticate'] };
 export const notFound: Reply = { description: 'Not found (also another user\'s object or a malformed id)', json: ['Detail', out.detail] };
+/** Shared books: a member whose role lacks the right (a non-member gets the 404 instead). */
+export const roleRefused: Reply = { description: 'A member of the book whose role does not allow this; the detail names the role needed (`"code": "permission_denied"`)', json: ['DetailWithCode', out.detailWithCode] };
 
 /** functions/<kebab-case of the name>.ts: createTransaction -> create-transaction. */
 export const handlerFile = (name: string): string => `functions/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.ts`;

@@ -103,9 +103,9 @@ describe('book_activity, written by triggers', () => {
 
   it('keeps the whole history of an entry moved out of a book that is then deleted', async () => {
     const dave = await signUp('dave');
-    const [from, to] = await Promise.all(
-      ['From', 'To'].map(async (name) => (await adminQuery<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, $2, 'INR') RETURNING id`, [dave.id, name]))[0]!.id),
-    );
+    const newBook = async (name: string) =>
+      (await adminQuery<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, $2, 'INR') RETURNING id`, [dave.id, name]))[0]!.id;
+    const [from, to] = [await newBook('From'), await newBook('To')];
     const [entry] = await asApp<{ id: string }>(`INSERT INTO transactions (user_id, book_id, type, amount, created_by) VALUES ($1, $2, 'income', 5, $1) RETURNING id`, [dave.id, from]);
     await asApp(`UPDATE transactions SET amount = 6, updated_by = $1 WHERE id = $2`, [dave.id, entry!.id]);
     await asApp(`UPDATE transactions SET book_id = $3, updated_by = $1 WHERE id = $2`, [dave.id, entry!.id, to]);

@@ -58,6 +58,7 @@ describe('books', () => {
       is_default: true,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       balance: '0.00',
+      role: 'owner',
     });
   });
 

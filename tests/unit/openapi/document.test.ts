@@ -72,7 +72,10 @@ describe('OpenAPI document', () => {
     expect(s.Transaction.properties).not.toHaveProperty('balance_after');
     expect(s.TransactionPage.properties.results.items.properties).toHaveProperty('balance_after');
     expect(s.TransactionPage.properties.results.items.properties).toHaveProperty('book');
-    expect(Object.keys(s.Book.properties).sort()).toEqual(['balance', 'created_at', 'currency', 'id', 'is_default', 'name']);
+    expect(Object.keys(s.Book.properties).sort()).toEqual(['balance', 'created_at', 'currency', 'id', 'is_default', 'name', 'role']);
+    // Shared books: the member object, and the caller's role on every book.
+    expect(Object.keys(s.Member.properties)).toEqual(['user', 'role', 'status', 'invited_by', 'created_at']);
+    expect(s.Book.properties.role.enum).toEqual(['owner', 'admin', 'operator', 'viewer']);
     expect(Object.keys(s.BookPage.properties).sort()).toEqual(['count', 'next', 'previous', 'results']);
     // The transfers' sums came after the first shape, at the end.
     expect(s.Summary.required).toEqual(['count', 'total_income', 'total_expense', 'balance', 'by_category', 'by_month', 'transfers_in', 'transfers_out']);
