@@ -26,7 +26,7 @@ const lastChangedBy = (t: string) => `CASE WHEN ${t}.legacy THEN COALESCE(${t}.u
  * Idempotency-Key replays, byte for byte, and jsonb's text has spaces (`{"id": 1, ...}`) where
  * the response sent first (JSON.stringify of the parsed row) has none.
  */
-const userJson = (id: string) => `(SELECT row_to_json(ref) FROM (SELECT u.id, u.username FROM users u WHERE u.id = ${id}) AS ref)`;
+const userJson = (id: string) => `(SELECT row_to_json(ref) FROM (SELECT ref_user.id, ref_user.username FROM users ref_user WHERE ref_user.id = ${id}) AS ref)`;
 
 /**
  * Columns as the API shows them: exact decimal strings, YYYY-MM-DD dates, ISO timestamps. Any
