@@ -146,6 +146,7 @@ export async function listTransfers(
     values.push(value);
     return `$${values.length}`;
   };
+  // Conditions on the lead entry `e`.
   const conditions = ['e.transfer_id IS NOT NULL'];
   const counted = [];
   let bookFound = 'true';
@@ -155,7 +156,10 @@ export async function listTransfers(
     bookFound = `${book}::uuid IN ${memberBooks('$1')}`;
     counted.push(`a.book_id = ${book}::uuid`);
   } else {
-    conditions.push(`e.book_id IN ${memberBooks('$1')}`, `(e.type = 'expense' OR f.book_id NOT IN ${memberBooks('$1')})`);
+    // The sending side leads, unless the caller is not a member of its book.
+    conditions.push(
+      `(e.type = 'expense' OR NOT EXISTS (SELECT 1 FROM transactions o WHERE o.transfer_id = e.transfer_id AND o.type = 'expense' AND o.book_id IN ${memberBooks('$1')}))`,
+    );
   }
   if (filters.date_after || filters.date_before) {
     counted.push('a.grain = 0');
@@ -172,15 +176,25 @@ export async function listTransfers(
   } else {
     counted.push('a.grain = 2');
   }
-  const source = `transactions e JOIN (${pairOf('transactions')}) ON f.transfer_id = e.transfer_id`;
+  const order = 'e.date DESC, e.created_at DESC, e.id DESC';
+  // Without `book`: each member book's first OFFSET + LIMIT lead entries, off its own index
+  // (transactions_transfer_book_idx), then the page of their merge; not a sort of every transfer.
+  const leads = filters.book
+    ? 'transactions e'
+    : `(SELECT l.* FROM ${memberBooks('$1')} AS mb CROSS JOIN LATERAL (
+          SELECT e.* FROM transactions e WHERE e.book_id = mb.book_id AND ${conditions.join(' AND ')}
+          ORDER BY ${order} LIMIT $3::bigint + $4::bigint
+        ) AS l) AS e`;
+  const source = `${leads} JOIN (${pairOf('transactions')}) ON f.transfer_id = e.transfer_id`;
   const total = filters.book
     ? `(SELECT COALESCE(sum(a.entries), 0) FROM transfer_totals a WHERE ${counted.join(' AND ')})`
-    : `(SELECT count(*) FROM ${source} WHERE ${conditions.join(' AND ')})`;
+    : `(SELECT count(*) FROM transactions e WHERE e.book_id IN ${memberBooks('$1')} AND ${conditions.join(' AND ')})`;
+  const where = filters.book ? `WHERE ${conditions.join(' AND ')}` : '';
   const { rows } = await db.query<Transfer & { total: string; book_found: boolean }>(
     `WITH page AS (
        SELECT ${transferColumns('f', 't')}, e.date AS sort_date, e.created_at AS sort_created, e.id AS sort_id
-       FROM ${source} WHERE ${conditions.join(' AND ')}
-       ORDER BY e.date DESC, e.created_at DESC, e.id DESC LIMIT $3 OFFSET $4
+       FROM ${source} ${where}
+       ORDER BY ${order} LIMIT $3 OFFSET $4
      )
      SELECT meta.book_found, meta.total, page.* FROM (SELECT ${bookFound} AS book_found, ${total} AS total) AS meta LEFT JOIN page ON true
      WHERE ${activeUser('$1', '$2')}

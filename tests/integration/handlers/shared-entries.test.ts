@@ -77,9 +77,14 @@ const notTheirs = (res: { status: number; body: any }) => {
 describe('entries of a shared book', () => {
   beforeAll(async () => {
     await resetData();
-    [owner, admin, operator, otherOperator, viewer, pending, removed, stranger] = await Promise.all(
-      ['owner', 'admin', 'operator', 'operator', 'viewer', 'pending', 'removed', 'stranger'].map((p) => signUp(p)),
-    );
+    owner = await signUp('owner');
+    admin = await signUp('admin');
+    operator = await signUp('operator');
+    otherOperator = await signUp('operator');
+    viewer = await signUp('viewer');
+    pending = await signUp('pending');
+    removed = await signUp('removed');
+    stranger = await signUp('stranger');
     book = await defaultBookOf(owner.id);
     await addMember(book, admin.id, 'admin', 'active', owner.id);
     await addMember(book, operator.id, 'operator', 'active', owner.id);
