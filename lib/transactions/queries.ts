@@ -206,7 +206,11 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
          WHERE t.id IN (SELECT id FROM locked) AND target.denied IS NULL AND target.refused IS NULL
            ${book ? 'AND target.new_account IS NOT NULL' : ''} AND ${activeUser('$2', '$3')}
          RETURNING t.*
-       )
+       )${book ? `, rehomed AS (
+         -- Its receipts follow it into the new account (attachments.user_id: their cascade when a user is deleted).
+         UPDATE attachments a SET user_id = target.new_account FROM target, updated u
+         WHERE a.transaction_id = u.id AND u.id = target.id AND a.user_id <> target.new_account
+       )` : ''}
        SELECT target.denied, target.refused, target.transfer_id AS transfer_of, target.new_account, ${columns('u')}
        FROM target LEFT JOIN updated u ON u.id = target.id`,
       values,

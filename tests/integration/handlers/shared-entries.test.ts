@@ -191,12 +191,19 @@ describe('entries of a shared book', () => {
     const strangers = await defaultBookOf(stranger.id);
     expect((await patch(entry.id, operator, { book: strangers })).status).toBe(400);
 
+    const receipt = await invoke(createAttachment, {
+      method: 'POST', path: `/api/transactions/${entry.id}/attachments/`, pathParameters: { id: entry.id }, token: operator.access,
+      body: { filename: 'r.pdf', content_type: 'application/pdf', size: 10 },
+    });
+    expect(receipt.status).toBe(201);
     const operatorsOwn = await defaultBookOf(operator.id);
     const moved = await patch(entry.id, operator, { book: operatorsOwn });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     expect(moved.body).toMatchObject({ book: operatorsOwn, created_by: ref(operator), updated_by: ref(operator) });
     const [row] = await adminQuery<{ user_id: string }>('SELECT user_id FROM transactions WHERE id = $1', [entry.id]);
     expect(row!.user_id).toBe(String(operator.id));
+    // Its receipts moved with it into the operator's account.
+    expect(await adminQuery('SELECT user_id FROM attachments WHERE transaction_id = $1', [entry.id])).toEqual([{ user_id: String(operator.id) }]);
     expect((await read(entry.id, owner)).status).toBe(404);
   });
 
