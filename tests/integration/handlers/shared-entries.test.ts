@@ -129,6 +129,28 @@ describe('entries of a shared book', () => {
     expect(await adminQuery('SELECT id FROM transactions')).toHaveLength(before.length);
   });
 
+  it('replays an operator\'s create in the shared book byte for byte, without a second row', async () => {
+    const send = () =>
+      invoke(createTransaction, {
+        method: 'POST', path: '/api/transactions/', token: operator.access, headers: { 'Idempotency-Key': 'shared-1' },
+        body: { book, type: 'expense', amount: '4.00', description: 'once' },
+      });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.body.created_by).toEqual(ref(operator));
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.headers['Idempotent-Replayed']).toBe('true');
+    expect(again.raw).toBe(first.raw);
+    expect(await adminQuery(`SELECT 1 FROM transactions WHERE description = 'once'`)).toHaveLength(1);
+    // A viewer's key is refused with 403 and released: nothing saved under it.
+    const viewers = await invoke(createTransaction, {
+      method: 'POST', path: '/api/transactions/', token: viewer.access, headers: { 'Idempotency-Key': 'shared-2' }, body: { book, type: 'expense', amount: '4.00' },
+    });
+    denied('record', viewers);
+    expect(await adminQuery(`SELECT 1 FROM idempotency_keys WHERE key = 'shared-2'`)).toEqual([]);
+  });
+
   it("a viewer's entries without `book` still go to their own default book", async () => {
     const res = await invoke(createTransaction, { method: 'POST', path: '/api/transactions/', token: viewer.access, body: { type: 'income', amount: '1.00' } });
     expect(res.status).toBe(201);
@@ -217,6 +239,39 @@ describe('entries of a shared book', () => {
     expect((await patch(entry.id, late, { description: 'x' })).status).toBe(404);
     expect((await remove(entry.id, late)).status).toBe(404);
     expect((await read(entry.id, owner)).body.created_by).toEqual(ref(late));
+  });
+});
+
+describe('a deactivated member of a shared book', () => {
+  it('gets 401 user_inactive on every entry path, and nothing is written', async () => {
+    const gone = await signUp('deactivated');
+    await addMember(book, gone.id, 'admin', 'active', owner.id);
+    const entry = await recorded(gone, { description: 'before deactivation' });
+    const receipt = await invoke(createAttachment, {
+      method: 'POST', path: `/api/transactions/${entry.id}/attachments/`, pathParameters: { id: entry.id }, token: gone.access,
+      body: { filename: 'r.pdf', content_type: 'application/pdf', size: 10 },
+    });
+    expect(receipt.status).toBe(201);
+    await adminQuery('UPDATE users SET is_active = false WHERE id = $1', [gone.id]);
+    const inactive = { detail: 'User is inactive', code: 'user_inactive' };
+    const attachmentPath = { path: `/api/attachments/${receipt.body.id}/`, pathParameters: { id: receipt.body.id }, token: gone.access };
+    for (const res of [
+      await record(gone),
+      await read(entry.id, gone),
+      await patch(entry.id, gone, { description: 'after' }),
+      await remove(entry.id, gone),
+      await invoke(listAttachments, { path: `/api/transactions/${entry.id}/attachments/`, pathParameters: { id: entry.id }, token: gone.access }),
+      await invoke(removeAttachment, { ...attachmentPath, method: 'DELETE' }),
+      await invoke(completeAttachment, { ...attachmentPath, path: `${attachmentPath.path}complete/`, method: 'POST' }),
+      await invoke(createTransfer, { method: 'POST', path: '/api/transfers/', token: gone.access, body: { from_book: await defaultBookOf(gone.id), to_book: book, amount: '1.00' } }),
+      await invoke(listTransfers, { path: '/api/transfers/', token: gone.access }),
+    ]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(401);
+      expect(res.body).toEqual(inactive);
+    }
+    expect((await read(entry.id, owner)).body.description).toBe('before deactivation');
+    expect(await adminQuery('SELECT 1 FROM attachments WHERE id = $1', [receipt.body.id])).toHaveLength(1);
+    expect(await adminQuery('SELECT 1 FROM entry_deletions')).toEqual([]);
   });
 });
 
