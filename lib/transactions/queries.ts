@@ -113,13 +113,13 @@ export async function findTransaction(db: Db, user: Caller, id: string): Promise
 
 /**
  * The CTE `locked`: the entry $1, when it is in a book user $2 is an active member of, and, with
- * `withPartner`, the other side of its transfer (wherever it is: whether the caller may change it
- * is each row's `may_edit`), locked FOR UPDATE in the one order every statement writing a pair
- * uses: the expense (sending) side, then the income side (lib/transfers/queries.ts lockPair).
- * Without it a statement meets the rows in whatever order its plan reads them (physical order
- * for `id = … OR transfer_id = …`), and two statements meeting one pair from opposite ends
- * deadlock. A side detached meanwhile (a book force-deleted) is re-checked once locked, and left
- * out. Each row carries the caller's role in its book and whether that role may edit it.
+ * `withPartner`, the other side of its transfer, wherever it is, locked FOR UPDATE in the one
+ * order every statement writing a pair uses: the expense (sending) side, then the income side
+ * (lib/transfers/queries.ts lockPair). Without it a statement meets the rows in whatever order
+ * its plan reads them (physical order for `id = … OR transfer_id = …`), and two statements
+ * meeting one pair from opposite ends deadlock. A side detached meanwhile (a book force-deleted)
+ * is re-checked once locked, and left out. Each row carries the caller's `role` in its book (NULL:
+ * not a member), and what `denial` needs to tell whether that role may change it.
  */
 export const lockEntry = (withPartner: boolean) => `locked AS (
          SELECT p.id, p.type, p.book_id, p.user_id, p.transfer_id, p.legacy, p.created_by, ${memberRole('p.book_id', '$2')} AS role FROM transactions p
@@ -130,10 +130,10 @@ export const lockEntry = (withPartner: boolean) => `locked AS (
        )`;
 
 /**
- * SQL, for the entry `x` (with `x_role`, the caller's role in its book): why the caller may not
- * change it and the rows of `locked` with it, or NULL. `viewer`: their role cannot record;
- * `mine`: an operator's entry of someone else; `partner`: the other side of its transfer is in a
- * book where the caller may not change it.
+ * SQL, for the entry `x` (a row of `locked`; `role`, the caller's role in its book): why the
+ * caller may not change it and the other rows of `locked` with it, or NULL. `viewer`: their role
+ * cannot record; `mine`: an operator, on an entry someone else recorded; `partner`: the caller
+ * may not change the other side of its transfer (not a member of its book, or that rule again).
  */
 const denial = (x: string, role: string) => `CASE
            WHEN NOT ${roleIn(role, 'record')} THEN 'viewer'
