@@ -29,11 +29,13 @@ export async function upsertTransactions(db: Db, json: string): Promise<{ insert
            AND (t.type, t.amount, t.category, t.description, t.date, t.payment_mode, t.created_at, t.updated_at)
              IS NOT DISTINCT FROM (i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at))
      ), written AS (
-       INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
-       SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at
+       INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
+                                      created_by, updated_by)
+       SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
+              i.user_id, i.user_id
        FROM changed i JOIN books b ON b.user_id = i.user_id AND b.is_default
        ON CONFLICT (id) DO UPDATE SET
-         type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
+         updated_by = excluded.updated_by, type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
          date = excluded.date, payment_mode = excluded.payment_mode, created_at = excluded.created_at, updated_at = excluded.updated_at
        WHERE (t.type, t.amount, t.category, t.description, t.date, t.payment_mode, t.created_at, t.updated_at)
          IS DISTINCT FROM (excluded.type, excluded.amount, excluded.category, excluded.description, excluded.date,
@@ -129,8 +131,10 @@ export async function finishFirstImport(db: Db, restore: readonly string[]): Pro
 /** A first import's batch: a plain insert (the table was empty and is held exclusively: no row to compare with). */
 export async function insertTransactions(db: Db, json: string): Promise<number> {
   const { rowCount } = await db.query(
-    `INSERT INTO transactions (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at)
-     SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at
+    `INSERT INTO transactions (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
+                               created_by, updated_by)
+     SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
+            i.user_id, i.user_id
      FROM json_to_recordset($1::json) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
        description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
      JOIN books b ON b.user_id = i.user_id AND b.is_default`,
