@@ -338,6 +338,40 @@ describe('transfers with a shared book', () => {
   });
 });
 
+describe('the transfers list across shared books', () => {
+  it('pages the transfers of every book the caller is a member of, newest first, each once, counted exactly', async () => {
+    const lister = await signUp('lister');
+    const own = await defaultBookOf(lister.id);
+    const shared = await newBook(owner, 'Shared with the lister');
+    await addMember(shared, lister.id, 'operator', 'active', owner.id);
+    const dates = ['2026-04-01', '2026-04-03', '2026-04-02'];
+    const ids: string[] = [];
+    for (const [i, date] of dates.entries()) {
+      const [from_book, to_book] = i === 1 ? [shared, own] : [own, shared];
+      const res = await invoke(createTransfer, { method: 'POST', path: '/api/transfers/', token: lister.access, body: { from_book, to_book, amount: '1.00', date } });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const newestFirst = [ids[1], ids[2], ids[0]];
+    const pages = async (a: Account, query: Record<string, string> = {}) => {
+      const seen: string[] = [];
+      for (let page = 1; page <= 3; page += 1) {
+        const res = await invoke(listTransfers, { path: '/api/transfers/', token: a.access, query: { ...query, page_size: '1', page: String(page) } });
+        expect(res.status).toBe(200);
+        expect(res.body.count).toBe(3);
+        seen.push(...res.body.results.map((r: { id: string }) => r.id));
+      }
+      return seen;
+    };
+    expect(await pages(lister)).toEqual(newestFirst);
+    // The shared book's owner sees them through the shared book alone.
+    const byOwner = await invoke(listTransfers, { path: '/api/transfers/', token: owner.access, query: { book: shared } });
+    expect(byOwner.body.count).toBe(3);
+    expect(byOwner.body.results.map((r: { id: string }) => r.id)).toEqual(newestFirst);
+    expect(await pages(lister, { date_after: '2026-04-01', date_before: '2026-04-03' })).toEqual(newestFirst);
+  });
+});
+
 describe('receipts and statements of a shared book', () => {
   const onEntry = (id: string, a: Account, extra: object = {}) => ({ path: `/api/transactions/${id}/attachments/`, pathParameters: { id }, token: a.access, ...extra });
   const start = (id: string, a: Account) =>
