@@ -11,11 +11,14 @@ import {
 } from '../transactions/schema.js';
 import * as out from '../openapi/responses.js';
 import { idempotencyKey, idempotent } from './idempotent.js';
-import { invalidBody, notFound, ok, type Route, unauthenticated } from './route.js';
+import { invalidBody, notFound, ok, type Reply, type Route, unauthenticated } from './route.js';
 
-// The signed-in user's transactions: part of the route table (lib/routes/index.ts).
+// The entries of the books the signed-in user is a member of: part of the route table (lib/routes/index.ts).
 
 const transaction: [string, z.ZodType] = ['Transaction', transactionOutput];
+
+/** 403 of a shared book (lib/books/access.ts): a member whose role lacks the right. */
+const roleDenied = (what: string): Reply => ({ description: `A member of the book whose role may not ${what} (code permission_denied; the detail names the role needed)`, json: ['DetailWithCode', out.detailWithCode] });
 
 export const TRANSACTION_ROUTES = {
   listTransactions: {
@@ -32,7 +35,7 @@ export const TRANSACTION_ROUTES = {
     method: 'POST', path: '/api/transactions', summary: 'Record a transaction (in the default book unless `book` is given)', tag: 'transactions', auth: true, database: true,
     requestHeaders: idempotencyKey,
     body: ['TransactionCreate', createTransactionBody],
-    responses: idempotent('The new transaction', transaction),
+    responses: { ...idempotent('The new transaction', transaction), 403: roleDenied('add entries (a viewer)') },
   },
   // Static segments: API Gateway (and serverless-offline) prefer them to /api/transactions/{id}.
   getTransactionSummary: {
@@ -66,15 +69,15 @@ export const TRANSACTION_ROUTES = {
   replaceTransaction: {
     method: 'PUT', path: '/api/transactions/{id}', summary: 'Replace a transaction (all writable fields)', tag: 'transactions', auth: true, database: true,
     body: ['TransactionReplace', replaceTransactionBody],
-    responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 404: notFound },
+    responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 403: roleDenied('edit this entry (a viewer; an operator, on an entry someone else recorded)'), 404: notFound },
   },
   updateTransaction: {
     method: 'PATCH', path: '/api/transactions/{id}', summary: 'Change some fields of a transaction', tag: 'transactions', auth: true, database: true,
     body: ['TransactionPatch', patchTransactionBody],
-    responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 404: notFound },
+    responses: { 200: ok('The transaction', transaction), 400: invalidBody, 401: unauthenticated, 403: roleDenied('edit this entry (a viewer; an operator, on an entry someone else recorded)'), 404: notFound },
   },
   deleteTransaction: {
     method: 'DELETE', path: '/api/transactions/{id}', summary: 'Delete a transaction', tag: 'transactions', auth: true, database: true,
-    responses: { 204: ok('Deleted'), 401: unauthenticated, 404: notFound },
+    responses: { 204: ok('Deleted'), 401: unauthenticated, 403: roleDenied('delete this entry (a viewer; an operator, on an entry someone else recorded)'), 404: notFound },
   },
 } satisfies Record<string, Route>;

@@ -2,11 +2,14 @@ import type { z } from 'zod';
 import * as out from '../openapi/responses.js';
 import { createTransferBody, listTransfersQuery, patchTransferBody, transferOutput } from '../transfers/schema.js';
 import { idempotencyKey, idempotent } from './idempotent.js';
-import { notFound, ok, type Route, unauthenticated } from './route.js';
+import { notFound, ok, type Reply, type Route, unauthenticated } from './route.js';
 
-// Transfers between the signed-in user's books: part of the route table (lib/routes/index.ts).
+// Transfers between books the signed-in user is a member of (visible to the members of either book): part of the route table (lib/routes/index.ts).
 
 const transfer: [string, z.ZodType] = ['Transfer', transferOutput];
+
+/** 403 of a shared book (lib/books/access.ts): a member whose role lacks the right. */
+const roleDenied = (what: string): Reply => ({ description: `A member whose role may not ${what} (code permission_denied; the detail names the role needed)`, json: ['DetailWithCode', out.detailWithCode] });
 
 export const TRANSFER_ROUTES = {
   listTransfers: {
@@ -31,6 +34,7 @@ export const TRANSFER_ROUTES = {
           'books of different currencies without to_amount (the field is named)',
         json: ['BadRequest', out.badRequest],
       },
+      403: roleDenied('record in one of the books (a viewer)'),
     },
   },
   getTransfer: {
@@ -44,11 +48,12 @@ export const TRANSFER_ROUTES = {
       200: ok('The transfer', transfer),
       400: { description: 'Invalid fields or malformed JSON ({"detail": …}); a change of book; to_amount unlike amount between books of one currency', json: ['BadRequest', out.badRequest] },
       401: unauthenticated,
+      403: roleDenied('edit both its entries (a viewer of either book; an operator, on entries someone else recorded)'),
       404: notFound,
     },
   },
   deleteTransfer: {
     method: 'DELETE', path: '/api/transfers/{id}', summary: 'Delete a transfer: both entries', tag: 'transfers', auth: true, database: true,
-    responses: { 204: ok('Deleted'), 401: unauthenticated, 404: notFound },
+    responses: { 204: ok('Deleted'), 401: unauthenticated, 403: roleDenied('delete both its entries (a viewer of either book; an operator, on entries someone else recorded)'), 404: notFound },
   },
 } satisfies Record<string, Route>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { activeUser, type Caller } from '../auth/active-user.js';
+import { memberBooks } from '../books/access.js';
 import { getConfig } from '../config.js';
 import { isCalendarDate } from '../dates.js';
 import type { Db } from '../db.js';
@@ -9,7 +10,8 @@ import { bounded } from '../validation.js';
 import { balanceAtSql } from '../transactions/totals.js';
 import type { StatementEntryRow, StatementRows } from './statement.js';
 
-// Reading a statement: ONE statement, bounded. The book (404 unless it is the caller's), its
+// Reading a statement: ONE statement, bounded. The book (404 unless the caller is an active
+// member of it: every role may read), its
 // balance before the period (the ledger totals: a few dozen rows of book_totals, whatever the
 // book's size), how many entries the period holds (the day totals: one row per day), and —
 // only when that count is within STATEMENT_MAX_ROWS (lib/config.ts) — the entries themselves,
@@ -73,7 +75,7 @@ export async function readStatement(db: Db, user: Caller, bookId: string, query:
   const counted = dayRange.length ? ['a.grain = 0', ...dayRange] : ['a.grain = 2'];
   const entryRange = [after && `t.date >= ${after}`, before && `t.date <= ${before}`].filter(Boolean);
   const { rows } = await db.query<Row>(
-    `WITH book AS (SELECT b.id, b.name, b.currency FROM books b WHERE b.id = $1 AND b.user_id = $2),
+    `WITH book AS (SELECT b.id, b.name, b.currency FROM books b WHERE b.id = $1 AND b.id IN ${memberBooks('$2')}),
      meta AS (
        SELECT (SELECT COALESCE(sum(a.entries), 0) FROM book_totals a WHERE a.book_id = book.id AND ${counted.join(' AND ')}) AS n
        FROM book
@@ -87,7 +89,7 @@ export async function readStatement(db: Db, user: Caller, bookId: string, query:
               FROM (
                 SELECT t.date, t.created_at, t.id, t.type, t.amount::text AS amount, t.category, t.description, t.payment_mode
                 FROM transactions t
-                WHERE t.book_id = book.id AND t.user_id = $2${entryRange.map((c) => ` AND ${c}`).join('')}
+                WHERE t.book_id = book.id${entryRange.map((c) => ` AND ${c}`).join('')}
                 ORDER BY t.date, t.created_at, t.id
                 LIMIT $4::int + 1
               ) AS e

@@ -9,7 +9,7 @@ export const TYPES = ['income', 'expense'] as const;
 export const PAYMENT_MODES = ['cash', 'bank', 'card', 'upi', 'cheque', 'other'] as const;
 
 /** Read-only fields an old client may echo back in PUT/PATCH; DRF ignores them, so do we. */
-const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after', 'transfer'] as const;
+const READ_ONLY = ['id', 'created_at', 'updated_at', 'user', 'balance_after', 'transfer', 'created_by', 'updated_by'] as const;
 
 const notUuid = (iss: { input?: unknown }) => `“${String(iss.input)}” is not a valid UUID.`;
 
@@ -66,10 +66,13 @@ export const patchTransactionBody = object(
 export type CreateTransactionInput = z.output<typeof createTransactionBody>;
 export type PatchTransactionInput = z.output<typeof patchTransactionBody>;
 
+/** A user as an entry names one (lib/books/access.ts userRef): `{id, username}`, or null for a deleted account. */
+const userRefOutput = () => z.object({ id: z.int(), username: z.string() }).nullable();
+
 /** A transaction as the API answers it; its SQL is lib/transactions/queries.ts's `columns`. */
 export const transactionOutput = z.object({
   id: z.uuid(),
-  book: z.uuid().meta({ description: 'The id of one of the user\'s books' }),
+  book: z.uuid().meta({ description: 'The id of a book the user is a member of' }),
   type: z.enum(TYPES),
   amount: amountOutput(),
   category: z.string(),
@@ -81,6 +84,8 @@ export const transactionOutput = z.object({
   transfer: z.uuid().nullable().meta({
     description: 'The transfer this entry is one side of (GET /api/transfers/{id}/), null for an ordinary entry',
   }),
+  created_by: userRefOutput().meta({ description: 'Who recorded the entry; null for a deleted account' }),
+  updated_by: userRefOutput().meta({ description: 'Who last changed the entry (who recorded it, until it is changed); null for a deleted account' }),
 });
 
 /** A transaction in a list (and in the CSV export): also its book's balance after it, in ledger order. */

@@ -76,6 +76,8 @@ describe('transaction list filters, running balance, summary and export', () => 
         created_at: expect.any(String),
         updated_at: expect.any(String),
         transfer: null,
+        created_by: { id: alice.id, username: alice.username },
+        updated_by: { id: alice.id, username: alice.username },
         balance_after: '759.50',
         attachments: 0,
       });
