@@ -237,6 +237,10 @@ BEGIN
   IF EXISTS (SELECT 1 FROM books b JOIN book_members m ON m.book_id = b.id AND m.role = 'owner'
              WHERE b.user_id = OLD.id AND m.user_id <> OLD.id) THEN
     SET CONSTRAINTS transactions_book_fkey DEFERRED;
+    -- Their receipts too (attachments.user_id is the entry's account: its cascade would take them).
+    UPDATE attachments a SET user_id = m.user_id
+      FROM transactions t, books b JOIN book_members m ON m.book_id = b.id AND m.role = 'owner'
+     WHERE a.transaction_id = t.id AND t.book_id = b.id AND b.user_id = OLD.id AND m.user_id <> OLD.id;
     UPDATE transactions t SET user_id = m.user_id, legacy = false
       FROM books b JOIN book_members m ON m.book_id = b.id AND m.role = 'owner'
      WHERE t.book_id = b.id AND b.user_id = OLD.id AND m.user_id <> OLD.id;

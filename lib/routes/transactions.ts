@@ -54,7 +54,7 @@ export const TRANSACTION_ROUTES = {
       200: {
         description:
           'text/csv; charset=utf-8, sent as attachment "transactions.csv": a header row ' +
-          'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer (book is the book\'s name; transfer is empty for an ordinary entry), CRLF line ends, RFC 4180 quoting',
+          'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer,created_by,updated_by (book is the book\'s name; transfer is empty for an ordinary entry; created_by and updated_by are usernames, empty for a deleted account), CRLF line ends, RFC 4180 quoting',
         contentType: 'text/csv',
         headers: ['Content-Disposition'],
       },

@@ -31,6 +31,9 @@ const CSV_COLUMNS: Record<Exclude<keyof typeof listedTransactionOutput.shape, 'a
   updated_at: (t) => ({ value: t.updated_at }),
   // Last: the columns before it kept their positions when transfers came.
   transfer: (t) => ({ value: t.transfer ?? '' }),
+  // Who recorded and last changed the entry (shared books), by username; empty for a deleted account.
+  created_by: (t) => ({ value: t.created_by?.username ?? '', text: true }),
+  updated_by: (t) => ({ value: t.updated_by?.username ?? '', text: true }),
 };
 const HEADER = csvLine(Object.keys(CSV_COLUMNS).map((value) => ({ value })));
 const cellsOf = (t: ListedTransaction) => Object.values(CSV_COLUMNS).map((cell) => cell(t));

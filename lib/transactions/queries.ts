@@ -194,12 +194,13 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
       : 'false';
   // The other side of a transfer is written only when its date or amount may follow.
   const withPartner = changes.date !== undefined || changes.amount !== undefined;
-  let rows: Array<Transaction & { denied: Denial | null; refused: string | null; transfer_of: string | null; new_account: string | null }>;
+  let rows: Array<Transaction & { denied: Denial | null; refused: string | null; transfer_of: string | null; new_account: string | null; destination_role: string | null }>;
   try {
     ({ rows } = await db.query(
       `WITH ${lockEntry(withPartner)}, target AS (
          SELECT x.id, x.transfer_id, ${denial('x', 'x.role')} AS denied, ${refused} AS refused,
-                ${sameCurrency} AS same_currency, ${destination} AS new_account
+                ${sameCurrency} AS same_currency, ${destination} AS new_account,
+                ${book ? memberRole(`${book}::uuid`, '$2') : 'NULL::text'} AS destination_role
          FROM locked x WHERE x.id = $1
        ), updated AS (
          UPDATE transactions t SET ${sets.join(', ')} FROM target
@@ -211,7 +212,7 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
          UPDATE attachments a SET user_id = target.new_account FROM target, updated u
          WHERE a.transaction_id = u.id AND u.id = target.id AND a.user_id <> target.new_account
        )` : ''}
-       SELECT target.denied, target.refused, target.transfer_id AS transfer_of, target.new_account, ${columns('u')}
+       SELECT target.denied, target.refused, target.transfer_id AS transfer_of, target.new_account, target.destination_role, ${columns('u')}
        FROM target LEFT JOIN updated u ON u.id = target.id`,
       values,
     ));
@@ -222,8 +223,11 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
   if (!row) throw new NotFound();
   if (row.denied) throw denied(row.denied, 'edit', row.transfer_of);
   if (row.refused) throw transferSideFixed(row.refused, row.transfer_of!);
-  if (changes.book !== undefined && row.new_account === null) throw unknownBook(changes.book);
-  const { denied: _d, refused: _refused, transfer_of: _of, new_account: _a, ...transaction } = row;
+  if (changes.book !== undefined && row.new_account === null) {
+    // A member of the book it would move to whose role may not record there: 403, as for a create.
+    throw row.destination_role ? roleRequired('record', 'move entries into it') : unknownBook(changes.book);
+  }
+  const { denied: _d, refused: _refused, transfer_of: _of, new_account: _a, destination_role: _r, ...transaction } = row;
   return transaction;
 }
 

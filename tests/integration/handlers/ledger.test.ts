@@ -272,7 +272,7 @@ describe('transaction list filters, running balance, summary and export', () => 
 
     it('exports just the header row when nothing matches', async () => {
       const res = await get(exportTx, { search: 'zzz' });
-      expect(res.raw).toBe('id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer\r\n');
+      expect(res.raw).toBe('id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer,created_by,updated_by\r\n');
     });
   });
 });

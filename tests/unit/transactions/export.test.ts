@@ -16,20 +16,22 @@ const row: ListedTransaction = {
   created_at: '2026-01-15T12:00:00.000Z',
   updated_at: '2026-01-15T12:00:00.000Z',
   transfer: null,
+  created_by: { id: 1, username: 'asha' },
+  updated_by: null,
 };
 
 describe('toCsv', () => {
   it('writes the header row, then one row per transaction in the same column order', () => {
     expect(toCsv([row])).toBe(
-      'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer\r\n' +
-        `${row.id},2026-01-15,'=Household,expense,12.50,-12.50,"Food, drink",'+1 lunch,card,2026-01-15T12:00:00.000Z,2026-01-15T12:00:00.000Z,\r\n`,
+      'id,date,book,type,amount,balance_after,category,description,payment_mode,created_at,updated_at,transfer,created_by,updated_by\r\n' +
+        `${row.id},2026-01-15,'=Household,expense,12.50,-12.50,"Food, drink",'+1 lunch,card,2026-01-15T12:00:00.000Z,2026-01-15T12:00:00.000Z,,asha,\r\n`,
     );
   });
 
-  it('names the transfer of a transfer entry in the last column', () => {
+  it('names the transfer of a transfer entry, and who recorded and last changed it, in the last columns', () => {
     const transfer = '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
-    const [, line] = toCsv([{ ...row, transfer }]).split('\r\n');
-    expect(line).toMatch(new RegExp(`,${transfer}$`));
+    const [, line] = toCsv([{ ...row, transfer, updated_by: { id: 2, username: '=ravi' } }]).split('\r\n');
+    expect(line).toMatch(new RegExp(`,${transfer},asha,'=ravi$`));
   });
 
   it('neutralises user text (book name, category, description) but not amounts', () => {
