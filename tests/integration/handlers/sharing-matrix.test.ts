@@ -655,6 +655,35 @@ describe('shared books: every endpoint × every kind of caller', () => {
     await expectNoAppConnections();
   });
 
+  it('has the fixtures the rows assume (memberships, who recorded what, a deleted entry\'s versions)', async () => {
+    const members = await sql<{ user_id: string; role: string; status: string }>('SELECT user_id, role, status FROM book_members WHERE book_id = $1', [shared.book]);
+    const of = (who: Who) => members.find((m) => Number(m.user_id) === users[who].id);
+    expect(of('owner')).toMatchObject({ role: 'owner', status: 'active' });
+    for (const who of ['admin', 'operator', 'viewer'] as const) expect(of(who)).toMatchObject({ role: who, status: 'active' });
+    expect(of('pending')).toMatchObject({ status: 'pending' });
+    expect(of('removed')).toMatchObject({ status: 'removed' });
+    expect(of('stranger')).toBeUndefined();
+    expect(of('inactive')).toMatchObject({ role: 'admin', status: 'active' });
+    expect(await sql('SELECT is_active FROM users WHERE id = $1', [users.inactive.id])).toEqual([{ is_active: false }]);
+    const recorded = await sql<{ id: string; user_id: string; created_by: string; legacy: boolean }>(
+      'SELECT id, user_id, created_by, legacy FROM transactions WHERE id = ANY($1::uuid[])',
+      [[shared.ownerEntry, shared.operatorEntry]],
+    );
+    expect(recorded.find((t) => t.id === shared.ownerEntry)).toMatchObject({ user_id: String(users.owner.id), created_by: String(users.owner.id), legacy: false });
+    expect(recorded.find((t) => t.id === shared.operatorEntry)).toMatchObject({ user_id: String(users.owner.id), created_by: String(users.operator.id), legacy: false });
+    const recorders = await sql<{ transfer_id: string; created_by: string }>(
+      'SELECT DISTINCT transfer_id, created_by FROM transactions WHERE transfer_id = ANY($1::uuid[])',
+      [[shared.ownerTransfer, shared.operatorTransfer]],
+    );
+    expect(recorders).toHaveLength(2);
+    expect(recorders.find((t) => t.transfer_id === shared.operatorTransfer)!.created_by).toBe(String(users.operator.id));
+    const versions = await sql('SELECT version, action, actor_id FROM book_activity WHERE transaction_id = $1 ORDER BY version', [shared.deletedEntry]);
+    expect(versions).toEqual([
+      { version: 1, action: 'created', actor_id: String(users.owner.id) },
+      { version: 2, action: 'deleted', actor_id: String(users.owner.id) },
+    ]);
+  });
+
   for (const row of ROWS) {
     describe(row.name, () => {
       const handler = handlers.get(row.fn);
