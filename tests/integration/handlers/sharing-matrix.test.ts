@@ -473,6 +473,15 @@ const ROWS: Row[] = [
       expect((await sql('SELECT 1 FROM attachments WHERE transaction_id = $1 AND filename = $2', [c.fx.operatorEntry, `by ${c.who}.pdf`])).length).toBe(allowed ? 1 : 0),
   },
   {
+    // Completing is the end of an upload: the right to add a receipt to that entry. Already
+    // complete, it is answered as it is (no object needed in S3).
+    name: 'POST /api/attachments/{id}/complete/ (the operator\'s receipt on the operator\'s entry)',
+    fn: 'complete-attachment',
+    request: (c) => byId('/api/attachments/', c.fx.operatorReceipt, { method: 'POST', path: `/api/attachments/${c.fx.operatorReceipt}/complete/` }),
+    expected: by(200, 200, 200, 403),
+    verify: (res, c) => expect(res.body).toMatchObject({ id: c.fx.operatorReceipt, status: 'complete' }),
+  },
+  {
     name: 'DELETE /api/attachments/{id}/ (the owner\'s receipt on the owner\'s entry)',
     fn: 'delete-attachment',
     fresh: true,
