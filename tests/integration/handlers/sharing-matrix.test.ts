@@ -63,6 +63,8 @@ interface Case {
   who: Who;
   caller: Account;
   fx: Fixture;
+  /** What the row's setup made for this case. */
+  target?: string;
 }
 
 interface Row {
@@ -71,6 +73,8 @@ interface Row {
   fn: string;
   /** A fresh shared book for each case (the request changes the book). */
   fresh?: boolean;
+  /** Writes what this case needs (its id goes to `target`). */
+  setup?: (c: Case) => Promise<string>;
   request: (c: Case) => EventInput;
   expected: Record<Who, number>;
   /** The field a 400 names. */
@@ -126,7 +130,8 @@ async function receiptOf(entry: string, uploader: number): Promise<string> {
   const id = randomUUID();
   await sql(
     `INSERT INTO attachments (id, transaction_id, user_id, created_by, filename, content_type, size, slot, status, object_key, completed_at)
-     VALUES ($1, $2, $3, $4, 'receipt.pdf', 'application/pdf', 10, 1, 'complete', $5, now())`,
+     SELECT $1, $2, $3, $4, 'receipt.pdf', 'application/pdf', 10, COALESCE(max(a.slot), 0) + 1, 'complete', $5, now()
+     FROM attachments a WHERE a.transaction_id = $2`,
     [id, entry, users.owner.id, uploader, objectKey(id)],
   );
   return id;
@@ -473,13 +478,17 @@ const ROWS: Row[] = [
       expect((await sql('SELECT 1 FROM attachments WHERE transaction_id = $1 AND filename = $2', [c.fx.operatorEntry, `by ${c.who}.pdf`])).length).toBe(allowed ? 1 : 0),
   },
   {
-    // Completing is the end of an upload: the right to add a receipt to that entry. Already
-    // complete, it is answered as it is (no object needed in S3).
-    name: 'POST /api/attachments/{id}/complete/ (the operator\'s receipt on the operator\'s entry)',
+    // Completing ends the caller's own upload (someone else's pending upload is not theirs to
+    // complete): a receipt the caller uploaded earlier on the operator's entry (the viewer's as
+    // an operator before a change of role; the outsiders' before they lost access). Already
+    // complete, it is answered as it is, with no object needed in S3; still a right to attach.
+    name: 'POST /api/attachments/{id}/complete/ (the caller\'s own receipt on the operator\'s entry)',
     fn: 'complete-attachment',
-    request: (c) => byId('/api/attachments/', c.fx.operatorReceipt, { method: 'POST', path: `/api/attachments/${c.fx.operatorReceipt}/complete/` }),
+    fresh: true,
+    setup: (c) => receiptOf(c.fx.operatorEntry, c.caller.id),
+    request: (c) => byId('/api/attachments/', c.target!, { method: 'POST', path: `/api/attachments/${c.target}/complete/` }),
     expected: by(200, 200, 200, 403),
-    verify: (res, c) => expect(res.body).toMatchObject({ id: c.fx.operatorReceipt, status: 'complete' }),
+    verify: (res, c) => expect(res.body).toMatchObject({ id: c.target, status: 'complete' }),
   },
   {
     name: 'DELETE /api/attachments/{id}/ (the owner\'s receipt on the owner\'s entry)',
@@ -705,6 +714,7 @@ describe('shared books: every endpoint × every kind of caller', () => {
         }
         it(title, async () => {
           const c: Case = { who, caller: users[who], fx: row.fresh ? await sharedBook() : shared };
+          if (row.setup) c.target = await row.setup(c);
           const res = await invoke(handler, { ...row.request(c), token: users[who].access });
           expect(res.status, `${row.name} as ${who}: ${res.raw?.slice(0, 300)}`).toBe(status);
           if (status < 300) row.verify?.(res, c);
