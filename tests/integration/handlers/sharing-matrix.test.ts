@@ -352,6 +352,33 @@ const ROWS: Row[] = [
     effect: async (c, allowed) => expect(await described(c.fx.book, `op entry patched by ${c.who}`)).toBe(allowed ? 1 : 0),
   },
   {
+    // Moving an entry into a book is recording in it: as a create naming the book.
+    name: 'PATCH /api/transactions/{id}/ moves the caller\'s own entry into the shared book',
+    fn: 'update-transaction',
+    setup: async (c) => {
+      const [row] = await sql<{ id: string }>(
+        `INSERT INTO transactions (user_id, book_id, type, amount, description, created_by, updated_by) VALUES ($1, $2, 'expense', 4.00, $3, $1, $1) RETURNING id`,
+        [c.caller.id, ownBook[c.who], `moved in by ${c.who}`],
+      );
+      return row!.id;
+    },
+    request: (c) => byId('/api/transactions/', c.target!, { method: 'PATCH', body: { book: c.fx.book } }),
+    expected: by(200, 200, 200, 403, AS_FILTER),
+    field: 'book',
+    effect: async (c, allowed) => expect(await described(c.fx.book, `moved in by ${c.who}`)).toBe(allowed ? 1 : 0),
+  },
+  {
+    name: 'PATCH /api/transactions/{id}/ moves the operator\'s entry out to the caller\'s own book',
+    fn: 'update-transaction',
+    fresh: true,
+    request: (c) => byId('/api/transactions/', c.fx.operatorEntry, { method: 'PATCH', body: { book: ownBook[c.who] } }),
+    expected: by(200, 200, 200, 403),
+    effect: async (c, allowed) => {
+      const [row] = await sql<{ book_id: string }>('SELECT book_id FROM transactions WHERE id = $1', [c.fx.operatorEntry]);
+      expect(row!.book_id).toBe(allowed ? ownBook[c.who] : c.fx.book);
+    },
+  },
+  {
     name: 'DELETE /api/transactions/{id}/ (recorded by the owner)',
     fn: 'delete-transaction',
     fresh: true,
@@ -415,6 +442,13 @@ const ROWS: Row[] = [
     expected: by(200, 200, 200, 200, AS_FILTER),
     field: 'book',
     verify: (res, c) => expect(ids(res)).toEqual(expect.arrayContaining([c.fx.ownerTransfer, c.fx.operatorTransfer])),
+  },
+  {
+    name: 'GET /api/transfers/ (every book the caller is a member of)',
+    fn: 'list-transfers',
+    request: () => ({ path: '/api/transfers/', query: { page_size: '100' } }),
+    expected: EVERYONE,
+    verify: (res, c) => expect(ids(res).includes(c.fx.ownerTransfer)).toBe(MEMBERS.includes(c.who)),
   },
   {
     name: 'GET /api/transfers/{id}/ (recorded by the owner)',
