@@ -44,6 +44,8 @@ interface Fixture {
   other: string;
   ownerEntry: string;
   operatorEntry: string;
+  /** An entry from before shared books (legacy: its recorder is the book's account, the owner). */
+  legacyEntry: string;
   /** An entry the owner recorded and deleted through the API's statement (its history stays). */
   deletedEntry: string;
   /** Transfers between `book` and `other`, recorded by the owner and by the operator. */
@@ -170,6 +172,10 @@ async function sharedBook(): Promise<Fixture> {
     [users.owner.id, book!.id, users.operator.id],
   );
   const [ownerEntry, operatorEntry, deletedEntry] = entries.map((e) => e.id) as [string, string, string];
+  const [legacy] = await sql<{ id: string }>(
+    `INSERT INTO transactions (user_id, book_id, type, amount, description, date, legacy) VALUES ($1, $2, 'expense', 7.00, 'matrix legacy entry', '2025-12-31', true) RETURNING id`,
+    [users.owner.id, book!.id],
+  );
   // As the API's DELETE does: the claim names who deleted it (the history's actor).
   await sql(
     `WITH claim AS (INSERT INTO entry_deletions (transaction_id, actor_id) VALUES ($1, $2))
@@ -181,6 +187,7 @@ async function sharedBook(): Promise<Fixture> {
     other: other!.id,
     ownerEntry,
     operatorEntry,
+    legacyEntry: legacy!.id,
     deletedEntry,
     ownerTransfer: await transferOf(book!.id, other!.id, users.owner.id),
     operatorTransfer: await transferOf(book!.id, other!.id, users.operator.id),
@@ -350,6 +357,13 @@ const ROWS: Row[] = [
     request: (c) => byId('/api/transactions/', c.fx.operatorEntry, { method: 'PATCH', body: { description: `op entry patched by ${c.who}` } }),
     expected: by(200, 200, 200, 403),
     effect: async (c, allowed) => expect(await described(c.fx.book, `op entry patched by ${c.who}`)).toBe(allowed ? 1 : 0),
+  },
+  {
+    name: 'PATCH /api/transactions/{id}/ (from before shared books: the owner\'s account recorded it)',
+    fn: 'update-transaction',
+    request: (c) => byId('/api/transactions/', c.fx.legacyEntry, { method: 'PATCH', body: { description: `legacy patched by ${c.who}` } }),
+    expected: by(200, 200, 403, 403),
+    effect: async (c, allowed) => expect(await described(c.fx.book, `legacy patched by ${c.who}`)).toBe(allowed ? 1 : 0),
   },
   {
     // Moving an entry into a book is recording in it: as a create naming the book.
