@@ -3,7 +3,7 @@
 // Proxy). A benchmark, not a test: it measures and reports.
 //
 // Every setting is an environment variable or the same name as a flag (--seconds=5):
-//   BENCH_SCENARIOS  cold-start,raw,mixed,large-book   (also: list, create, login)
+//   BENCH_SCENARIOS  cold-start,raw,mixed,large-book,shared-book   (also: list, create, login)
 //   BENCH_VIA        direct,pooled     pooled = PgBouncer, transaction pooling, pool = budget
 //   BENCH_CLIENTS    2,64              concurrent clients for raw/mixed/list/create/login
 //   BENCH_SECONDS    15                per measured point
@@ -40,7 +40,7 @@ const list = (name: string, fallback: string) => (process.env[name] ?? fallback)
 const budget = num('BENCH_BUDGET', 2);
 const clientCounts = list('BENCH_CLIENTS', '2,64').map(Number);
 const seconds = num('BENCH_SECONDS', 15);
-const scenarios = list('BENCH_SCENARIOS', 'cold-start,raw,mixed,large-book');
+const scenarios = list('BENCH_SCENARIOS', 'cold-start,raw,mixed,large-book,shared-book');
 const modes = list('BENCH_MODES', 'http');
 let vias = list('BENCH_VIA', 'direct,pooled');
 const largeRows = num('BENCH_LARGE_ROWS', 1_000_000);
@@ -76,6 +76,8 @@ interface Result {
   heldMs?: number;
   peakConnections?: number;
   leftConnections?: number;
+  /** What a scenario checked after its run (shared-book: deadlocks, totals, history). */
+  checks?: string;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -460,6 +462,118 @@ async function seedLargeBooks(adminUrl: string, seeded: Seeded): Promise<Array<{
   }
 }
 
+const SHARED_MEMBERS = 8;
+
+/**
+ * shared-book: 8 members (the owner, 2 admins, 5 operators) write and read ONE book at once for
+ * `seconds`: 40 % create an entry in it, 20 % change the amount of one they recorded, 10 % delete
+ * one they recorded, 30 % list the book. Afterwards: every answer 2xx, no deadlock (the server's
+ * counter), the book's totals equal a recompute from its rows at all three grains, and its
+ * history holds one version per successful write.
+ */
+async function sharedBook(
+  server: Awaited<ReturnType<typeof offlineWithStats>>,
+  via: string,
+  seeded: Seeded,
+  meter: Meter,
+  adminUrl: string,
+): Promise<Result> {
+  if (seeded.users.length < SHARED_MEMBERS) throw new Error(`shared-book needs ${SHARED_MEMBERS} seeded users (BENCH_CLIENTS up to at least ${SHARED_MEMBERS})`);
+  const members = seeded.users.slice(0, SHARED_MEMBERS);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rows: [book] } = await admin.query<{ id: string }>(
+      `INSERT INTO books (user_id, name, currency) VALUES ($1, $2, 'INR') RETURNING id`,
+      [members[0]!.id, `shared ${via}`],
+    );
+    await admin.query(
+      `INSERT INTO book_members (book_id, user_id, role, status, invited_by, updated_by)
+       SELECT $1, m.id, CASE WHEN m.n <= 2 THEN 'admin' ELSE 'operator' END, 'active', $2, $2
+       FROM unnest($3::bigint[]) WITH ORDINALITY AS m (id, n)`,
+      [book!.id, members[0]!.id, members.slice(1).map((m) => m.id)],
+    );
+    const deadlocksBefore = await deadlocks(admin);
+    const json = { 'content-type': 'application/json' };
+    const writes = { created: 0, updated: 0, deleted: 0 };
+    let nextMember = 0;
+    const requests = [
+      {
+        setupRequest: (req: object, context: { member?: number; ids?: string[] }) => {
+          // Each connection is one member, for the whole run.
+          context.member ??= nextMember++ % SHARED_MEMBERS;
+          context.ids ??= [];
+          const headers = { ...json, authorization: `Bearer ${seeded.tokens[context.member]}` };
+          const r = Math.random();
+          const id = context.ids[Math.floor(Math.random() * context.ids.length)];
+          if (r < 0.4 || !id) {
+            const amount = (1 + Math.floor(Math.random() * 99_999)) / 100;
+            const body = JSON.stringify({ book: book!.id, type: Math.random() < 0.3 ? 'income' : 'expense', amount: amount.toFixed(2), category: `c${Math.floor(Math.random() * 5)}` });
+            return { ...req, method: 'POST', path: '/api/transactions/', headers, body };
+          }
+          if (r < 0.6) {
+            const amount = (1 + Math.floor(Math.random() * 99_999)) / 100;
+            return { ...req, method: 'PATCH', path: `/api/transactions/${id}/`, headers, body: JSON.stringify({ amount: amount.toFixed(2) }) };
+          }
+          if (r < 0.7) {
+            context.ids = context.ids.filter((x) => x !== id);
+            return { ...req, method: 'DELETE', path: `/api/transactions/${id}/`, headers, body: undefined };
+          }
+          return { ...req, method: 'GET', path: `/api/transactions/?book=${book!.id}`, headers, body: undefined };
+        },
+        onResponse: (status: number, body: string, context: { ids?: string[] }, res?: unknown) => {
+          void res;
+          if (status === 201) {
+            context.ids?.push(JSON.parse(body).id);
+            writes.created++;
+          } else if (status === 200 && body.startsWith('{"id"')) writes.updated++;
+          else if (status === 204) writes.deleted++;
+        },
+      },
+    ];
+    server.reset();
+    log(`http shared-book ${via}: ${SHARED_MEMBERS} members, ${seconds}s`);
+    const done = meter(server.offline.pid);
+    const out = await autocannon({ url: server.offline.baseUrl, connections: SHARED_MEMBERS, duration: seconds, timeout: 40, requests: requests as never });
+    const cpu = done();
+    const result = httpResult({ scenario: 'shared-book (8 members)', via, clients: SHARED_MEMBERS, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats);
+    const newDeadlocks = (await deadlocks(admin)) - deadlocksBefore;
+    const { rows: [check] } = await admin.query<{ mismatched: string; created: string; updated: string; deleted: string; entries: string }>(
+      `WITH recomputed AS (
+         SELECT t.book_id, g.grain,
+                CASE g.grain WHEN 0 THEN t.date WHEN 1 THEN date_trunc('month', t.date::timestamp)::date
+                             ELSE date_trunc('year', t.date::timestamp)::date END AS starts,
+                CASE g.grain WHEN 1 THEN t.category ELSE '' END AS category,
+                CASE g.grain WHEN 1 THEN t.type ELSE '' END AS type,
+                count(*) AS entries, sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END) AS net
+         FROM transactions t CROSS JOIN (VALUES (0::smallint), (1::smallint), (2::smallint)) AS g (grain)
+         WHERE t.book_id = $1 GROUP BY 1, 2, 3, 4, 5
+       ), stored AS (
+         SELECT book_id, grain, starts, category, type, entries, net FROM book_totals WHERE book_id = $1
+       )
+       SELECT (SELECT count(*) FROM ((TABLE recomputed EXCEPT TABLE stored) UNION ALL (TABLE stored EXCEPT TABLE recomputed)) AS d) AS mismatched,
+              (SELECT count(*) FROM book_activity WHERE book_id = $1 AND action = 'created') AS created,
+              (SELECT count(*) FROM book_activity WHERE book_id = $1 AND action = 'updated') AS updated,
+              (SELECT count(*) FROM book_activity WHERE book_id = $1 AND action = 'deleted') AS deleted,
+              (SELECT count(*) FROM transactions WHERE book_id = $1) AS entries`,
+      [book!.id],
+    );
+    const history = { created: Number(check!.created), updated: Number(check!.updated), deleted: Number(check!.deleted) };
+    const exact = Number(check!.mismatched) === 0 && Number(check!.entries) === writes.created - writes.deleted;
+    const complete = history.created === writes.created && history.deleted === writes.deleted && history.updated <= writes.updated;
+    log(
+      `shared-book ${via}: ${JSON.stringify(result.statuses)}; deadlocks ${newDeadlocks}; totals ${exact ? 'exact' : `WRONG (${check!.mismatched} rows differ)`}; ` +
+        `writes ${JSON.stringify(writes)}, history ${JSON.stringify(history)}${complete ? '' : ' MISMATCH'}`,
+    );
+    return { ...result, checks: `deadlocks ${newDeadlocks}, totals ${exact ? 'exact' : 'WRONG'}, history ${complete ? 'complete' : 'MISMATCH'}` };
+  } finally {
+    await admin.end();
+  }
+}
+
+const deadlocks = async (admin: pg.Client) =>
+  Number((await admin.query<{ n: string }>('SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]!.n);
+
 const rows1M = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1_000 ? `${n / 1_000}k` : String(n));
 
 async function largeBook(
@@ -562,11 +676,16 @@ async function main() {
       try {
         if (scenarios.includes('raw')) await record(() => rawScenario(url, via, budget));
         const load = scenarios.filter((s) => LOAD_SCENARIOS.includes(s));
-        if (modes.includes('http') && (load.length || books.length)) {
+        if (modes.includes('http') && (load.length || books.length || scenarios.includes('shared-book'))) {
           const server = await offlineWithStats(url, jwtSecret);
           try {
             for (const scenario of load) {
               for (const clients of clientCounts) await record(() => httpLoad(server, scenario, via, clients, seeded, meter), true);
+            }
+            if (scenarios.includes('shared-book')) {
+              const sampler = startSampler(db.adminUrl);
+              const row = await sharedBook(server, via, seeded, meter, db.adminUrl);
+              results.push({ ...row, peakConnections: await sampler.stop(), leftConnections: await leftover(db.adminUrl, bouncer) });
             }
             if (books.length) {
               const sampler = startSampler(db.adminUrl);
@@ -639,6 +758,7 @@ function printTable(results: Result[]) {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\n${line(head)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map(line).join('\n')}\n`);
+  for (const r of results.filter((x) => x.checks)) console.log(`${r.scenario} ${r.via}: ${r.checks}`);
 }
 
 await main();

@@ -109,6 +109,8 @@ interface Seeded {
   /** An ordinary entry and a transfer, for the edit scenarios. */
   entry: string;
   transfer: string;
+  /** A viewer of both books (shared books, issue 18), with no book of their own. */
+  member: UserId;
 }
 
 async function seed(admin: pg.Client, username: string, rows: number): Promise<Seeded> {
@@ -144,7 +146,22 @@ async function seed(admin: pg.Client, username: string, rows: number): Promise<S
             (SELECT transfer_id FROM transactions WHERE book_id = $1 AND transfer_id IS NOT NULL ORDER BY date DESC LIMIT 1) AS transfer`,
     [book!.id],
   );
-  return { id: { id: Number(user!.id), issuedAt: Math.floor(Date.now() / 1000) }, book: book!.id, bank: bank!.id, ...picked! };
+  const { rows: [member] } = await admin.query<{ id: string }>(
+    `INSERT INTO users (username, password_hash) VALUES ($1, 'x') RETURNING id`,
+    [`${username}-viewer`],
+  );
+  await admin.query(
+    `INSERT INTO book_members (book_id, user_id, role, status) SELECT b, $1, 'viewer', 'active' FROM unnest($2::uuid[]) AS b`,
+    [member!.id, [book!.id, bank!.id]],
+  );
+  const issuedAt = Math.floor(Date.now() / 1000);
+  return {
+    id: { id: Number(user!.id), issuedAt },
+    member: { id: Number(member!.id), issuedAt },
+    book: book!.id,
+    bank: bank!.id,
+    ...picked!,
+  };
 }
 
 async function main() {
@@ -193,6 +210,15 @@ async function main() {
       ['list transfers page 1', (u) => (db) => listTransfers(db, u.id, listTransfersQuery.parse({}))],
       ['list transfers ?book= page 1', (u) => (db) => listTransfers(db, u.id, listTransfersQuery.parse({ book: u.bank }))],
       ['list ?search= page 1 (scans)', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ search: 'seed 12' }), { limit: pageSize, offset: 0 })],
+      // A viewer the two books are shared with: their lists read the books of another account.
+      ['shared: list page 1', (u) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({}), { limit: pageSize, offset: 0 })],
+      ['shared: list middle page', (u, n) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({}), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['shared: list ?book= page 1', (u) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({ book: u.book }), { limit: pageSize, offset: 0 })],
+      ['shared: list ?book=&ordering=date middle', (u, n) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({ book: u.book, ordering: 'date' }), { limit: pageSize, offset: Math.floor(n / 2) })],
+      ['shared: list ?ordering=-amount page 1', (u) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({ book: u.book, ordering: '-amount' }), { limit: pageSize, offset: 0 })],
+      ['shared: summary', (u) => (db) => summarize(db, u.member, listTransactionsQuery.parse({}))],
+      ['shared: export (first 10,001 rows)', (u) => (db) => listLedger(db, u.member, listTransactionsQuery.parse({}), { limit: EXPORT_MAX_ROWS + 1, offset: 0, forExport: true })],
+      ['list ?ordering=-amount page 1', (u) => (db) => listLedger(db, u.id, listTransactionsQuery.parse({ book: u.book, ordering: '-amount' }), { limit: pageSize, offset: 0 })],
     ];
     const cols = ['scenario', 'rows', 'plan ms', 'exec ms', 'trigger ms', 'of which transfer_totals', 'buffers', 'wall ms (fresh conn)'];
     console.log(`| ${cols.join(' | ')} |`);

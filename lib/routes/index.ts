@@ -1,6 +1,7 @@
 import { ACCOUNT_ROUTES } from './accounts.js';
 import { ATTACHMENT_ROUTES } from './attachments.js';
 import { BOOK_ROUTES } from './books.js';
+import { HISTORY_ROUTES } from './history.js';
 import type { Route } from './route.js';
 import { SERVICE_ROUTES } from './service.js';
 import { STATEMENT_ROUTES } from './statements.js';
@@ -24,6 +25,7 @@ export const ROUTES = {
   ...ATTACHMENT_ROUTES,
   ...TRANSFER_ROUTES,
   ...STATEMENT_ROUTES,
+  ...HISTORY_ROUTES,
   ...SERVICE_ROUTES,
 } satisfies Record<string, Route>;
 

@@ -11,14 +11,16 @@ export interface SqlParts {
 /** Escapes LIKE's wildcards so `search` matches literally. */
 const likeLiteral = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** `values` may already hold parameters (e.g. the user id as $1); new ones are appended. */
-export function filterSql(userId: number, filters: Filters, values: unknown[] = []): SqlParts {
+/**
+ * The filters' conditions (not the caller's scope: see scopedRows and list.ts). `values` may
+ * already hold parameters (e.g. the user id as $1); new ones are appended.
+ */
+export function filterSql(filters: Filters, values: unknown[] = []): SqlParts {
   const param = (value: unknown) => {
     values.push(value);
     return `$${values.length}`;
   };
-  const conditions = [`t.user_id = ${param(userId)}`];
-  if (filters.book) conditions.push(`t.book_id = ${param(filters.book)}`);
+  const conditions: string[] = [];
   if (filters.type) conditions.push(`t.type = ${param(filters.type)}`);
   if (filters.category !== undefined) conditions.push(`t.category = ${param(filters.category)}`);
   if (filters.payment_mode) conditions.push(`t.payment_mode = ${param(filters.payment_mode)}`);
@@ -31,7 +33,7 @@ export function filterSql(userId: number, filters: Filters, values: unknown[] = 
     const pattern = param(likeLiteral(filters.search));
     conditions.push(`(t.description ILIKE ${pattern} OR t.category ILIKE ${pattern})`);
   }
-  return { where: conditions.join(' AND '), values };
+  return { where: conditions.length ? conditions.join(' AND ') : 'true', values };
 }
 
 const COLUMN: Record<OrderTerm['field'], string> = { date: 't.date', amount: 't.amount', created_at: 't.created_at' };

@@ -6,7 +6,7 @@ import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
 import { columns } from './queries.js';
 import type { Filters, listedTransactionOutput } from './schema.js';
-import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, tallyFor } from './totals.js';
+import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
 
 // Filtered, ordered transactions with each one's running balance, in ONE statement, reading
 // the per-book totals (lib/transactions/totals.ts) instead of every earlier row of a book:
@@ -50,21 +50,26 @@ export async function listLedger(
   filters: Filters,
   slice: Slice,
 ): Promise<{ count: number; rows: ListedTransaction[] }> {
-  const { where, values } = filterSql(user.id, filters);
+  const values: unknown[] = [user.id];
   const param = paramsOf(values);
-  const tally = tallyFor(filters);
   const own = ownBooksSql('$1', filters, param);
-  const total = slice.forExport ? 'NULL' : countSql(filters, tally, () => where, param);
+  const { where } = filterSql(filters, values);
+  const tally = tallyFor(filters);
+  const total = slice.forExport ? 'NULL' : countSql(filters, tally, () => scopedRows(where), param);
   const [limit, offset] = [param(slice.limit), param(slice.offset)];
   const first = filters.ordering[0];
   const byDate = first?.field === 'date';
   const newestFirst = byDate && first.descending;
   const locate = byDate && slice.offset > 0 ? locateSql(filters, tally, newestFirst, `${offset}::bigint`, param) : null;
+  const page = pageSql({
+    where: locate ? `${where} AND ${locate.pageCondition}` : where,
+    book: filters.book ? param(filters.book) : undefined,
+    order: filters.ordering,
+    limit,
+    offset: locate ? locate.offset : offset,
+  });
   const { rows } = await db.query<ListedTransaction & { total: string; book_found: boolean }>(
-    `WITH ${own}, ${locate ? `${locate.cte},` : ''} page AS (
-       SELECT t.* FROM transactions t WHERE ${where}${locate ? ` AND ${locate.pageCondition}` : ''}
-       ORDER BY ${orderSql(filters.ordering)} LIMIT ${limit} OFFSET ${locate ? locate.offset : offset}
-     ), page_ids AS (
+    `WITH ${own}, ${locate ? `${locate.cte},` : ''} ${page}, page_ids AS (
        SELECT jsonb_object_agg(id::text, true) AS ids FROM page
      ), ${ledgerSql(newestFirst)}
      SELECT meta.total, meta.book_found, ${columns('p')}, ledger.balances ->> p.id::text AS balance_after
@@ -81,6 +86,40 @@ export async function listLedger(
   const count = Number(head.total ?? 0);
   const listed = head.id === null ? [] : rows.map(({ total: _t, book_found: _b, ...row }) => row as ListedTransaction);
   return { count, rows: listed };
+}
+
+/**
+ * The CTE `page`: the requested slice of the filtered rows of the books in `own`, in order,
+ * each branch straight off an index in that order (no sort of a book's rows):
+ *   mine    the caller's own account (user_id = $1): the list index (user_id, date DESC, ...) as
+ *           before shared books, so a user nobody shared with gets the plan and cost of before.
+ *           Skipped when no book in scope is of their account (a shared book's ?book=); without
+ *           ?book=, the account's books they are not a member of (created, handed on, then
+ *           removed) are left out, a filter on the index's included book_id.
+ *   shared  each book in scope of another account, read through its own (account, book) rows
+ *           with a per-book limit: at most (page end) rows per book, whatever the books' sizes.
+ * then merged, in order, and cut to the page.
+ */
+function pageSql(p: { where: string; book?: string; order: Filters['ordering']; limit: string; offset: string }): string {
+  const order = orderSql(p.order);
+  const upto = `${p.limit}::bigint + ${p.offset}::bigint`;
+  const mine = p.book
+    ? `t.user_id = $1 AND t.book_id = ${p.book}::uuid`
+    : `t.user_id = $1 AND t.book_id <> ALL (ARRAY(
+         SELECT b.id FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id)))`;
+  return `page AS (
+       SELECT merged.* FROM (
+         (SELECT t.* FROM transactions t
+          WHERE ${mine} AND ${p.where} AND EXISTS (SELECT 1 FROM own WHERE own.account = $1)
+          ORDER BY ${order} LIMIT ${upto})
+         UNION ALL
+         (SELECT shared.* FROM own CROSS JOIN LATERAL (
+            SELECT t.* FROM transactions t WHERE t.user_id = own.account AND t.book_id = own.id AND ${p.where}
+            ORDER BY ${order} LIMIT ${upto}) AS shared
+          WHERE own.account <> $1)
+       ) AS merged
+       ORDER BY ${orderSql(p.order, 'merged.')} LIMIT ${p.limit} OFFSET ${p.offset}
+     )`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { money } from '../sql.js';
 import { filterSql } from './filters.js';
 import { unknownBookFilter } from './list.js';
 import type { Filters, transactionSummaryOutput } from './schema.js';
-import { bookFoundSql, ownBooksSql, paramsOf, summaryGroupsSql, summaryTally } from './totals.js';
+import { bookFoundSql, ownBooksSql, paramsOf, scopedRows, summaryGroupsSql, summaryTally } from './totals.js';
 
 export type Summary = z.output<typeof transactionSummaryOutput>;
 
@@ -36,7 +36,7 @@ export async function summarize(db: Db, user: Caller, filters: Filters): Promise
   const values: unknown[] = [user.id];
   const param = paramsOf(values);
   const own = ownBooksSql('$1', filters, param);
-  const groups = summaryGroupsSql(filters, summaryTally(filters), () => filterSql(user.id, filters, values).where, param);
+  const groups = summaryGroupsSql(filters, summaryTally(filters), () => scopedRows(filterSql(filters, values).where), param);
   const sum = (type: string, transfer: boolean) => `sum(g.amount) FILTER (WHERE g.type = '${type}' AND ${transfer ? '' : 'NOT '}g.transfer)`;
   const balance = `sum(CASE WHEN g.type = 'income' THEN g.amount ELSE -g.amount END)`;
   const { rows } = await db.query<Row>(

@@ -21,11 +21,18 @@ export function paramsOf(values: unknown[]): Param {
   };
 }
 
-/** The user's books in scope (`?book=` narrows them to one), as the CTE `own`. */
+/**
+ * The CTE `own`: the books in scope (every book the caller is an active member of; `?book=`
+ * narrows them to one) with each one's account (books.user_id, which its entries' user_id holds).
+ */
 export function ownBooksSql(userParam: string, filters: Filters, param: Param): string {
-  const book = filters.book ? ` AND b.id = ${param(filters.book)}::uuid` : '';
-  return `own AS (SELECT b.id FROM books b WHERE b.user_id = ${userParam}${book})`;
+  const book = filters.book ? ` AND m.book_id = ${param(filters.book)}::uuid` : '';
+  return `own AS (SELECT m.book_id AS id, b.user_id AS account FROM book_members m JOIN books b ON b.id = m.book_id
+                  WHERE m.user_id = ${userParam} AND m.status = 'active'${book})`;
 }
+
+/** The filtered rows of the books in scope, as a condition on `transactions t` (counts and scans). */
+export const scopedRows = (where: string) => `t.book_id IN (SELECT id FROM own) AND ${where}`;
 
 /** Whether `?book=` names one of the user's books (always true without it). */
 export const bookFoundSql = (filters: Filters) => (filters.book ? 'EXISTS (SELECT 1 FROM own)' : 'true');

@@ -7,6 +7,7 @@ import { ACCOUNT_ROUTES } from '../../lib/routes/accounts.js';
 import { ATTACHMENT_ROUTES } from '../../lib/routes/attachments.js';
 import { BOOK_ROUTES } from '../../lib/routes/books.js';
 import { FALLBACKS, handlerFile, ROUTES } from '../../lib/routes/index.js';
+import { HISTORY_ROUTES } from '../../lib/routes/history.js';
 import { SERVICE_ROUTES } from '../../lib/routes/service.js';
 import { STATEMENT_ROUTES } from '../../lib/routes/statements.js';
 import { TRANSACTION_ROUTES } from '../../lib/routes/transactions.js';
@@ -33,7 +34,7 @@ describe('route table', () => {
   });
 
   it('names each entry once across the tag files (a repeated name would silently replace one)', () => {
-    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, ATTACHMENT_ROUTES, TRANSFER_ROUTES, STATEMENT_ROUTES, SERVICE_ROUTES, FALLBACKS];
+    const parts = [ACCOUNT_ROUTES, TRANSACTION_ROUTES, BOOK_ROUTES, ATTACHMENT_ROUTES, TRANSFER_ROUTES, STATEMENT_ROUTES, SERVICE_ROUTES, HISTORY_ROUTES, FALLBACKS];
     expect(parts.reduce((n, part) => n + Object.keys(part).length, 0)).toBe(new Set(names).size);
   });
 

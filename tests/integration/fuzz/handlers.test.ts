@@ -13,6 +13,8 @@ import { handler as getHealth } from '../../../functions/get-health.js';
 import { handler as getMe } from '../../../functions/get-me.js';
 import { handler as getOpenApi } from '../../../functions/get-open-api.js';
 import { handler as getTransaction } from '../../../functions/get-transaction.js';
+import { handler as getTransactionHistory } from '../../../functions/get-transaction-history.js';
+import { handler as listBookActivity } from '../../../functions/list-book-activity.js';
 import { handler as listTransactions } from '../../../functions/list-transactions.js';
 import { handler as methodNotAllowed } from '../../../functions/method-not-allowed.js';
 import { handler as notFound } from '../../../functions/not-found.js';
@@ -49,6 +51,8 @@ const HANDLERS: Record<string, { handler: unknown; fields: string[] }> = {
   completeAttachment: { handler: completeAttachment, fields: [] },
   listAttachments: { handler: listAttachments, fields: [] },
   deleteAttachment: { handler: deleteAttachment, fields: [] },
+  getTransactionHistory: { handler: getTransactionHistory, fields: [] },
+  listBookActivity: { handler: listBookActivity, fields: [] },
   getHealth: { handler: getHealth, fields: [] },
   getOpenApi: { handler: getOpenApi, fields: [] },
   getDocs: { handler: getDocs, fields: [] },

@@ -15,6 +15,7 @@ import { listTransactionsQuery } from '../../../lib/transactions/schema.js';
 import { signUp } from '../../support/accounts.js';
 import { adminQuery, expectNoAppConnections, expectTotalsMatchRows, resetData } from '../../support/db.js';
 import { invoke } from '../../support/events.js';
+import { addMember } from '../../support/sharing.js';
 
 // The per-book totals (migration 1764000020000) against a full recompute, to the cent: random
 // sequences of backdated inserts, updates that move date / book / amount / type / category,
@@ -27,6 +28,8 @@ type User = Awaited<ReturnType<typeof signUp>>;
 let alice: User;
 let bob: User;
 let books: string[] = [];
+/** A book of alice's account she is no longer a member of. */
+let hidden: string;
 
 const DAY0 = Date.UTC(2025, 11, 10); // 2025-12-10: steps cross a month and a year boundary
 const CATEGORIES = ['', 'Food', 'food', 'Rent', 'Trip'];
@@ -93,7 +96,7 @@ const create = async (row: Row) => {
 };
 
 const aliceIds = async () =>
-  (await adminQuery<{ id: string }>('SELECT id FROM transactions WHERE user_id = $1 ORDER BY id', [alice.id])).map((r) => r.id);
+  (await adminQuery<{ id: string }>('SELECT id FROM transactions WHERE user_id = $1 AND book_id <> $2 ORDER BY id', [alice.id, hidden])).map((r) => r.id);
 
 /** A multi-row import as psql or an importer would run it (superuser, one statement). */
 function importSql(row: Row, count: number, spread: number, description = 'import') {
@@ -187,16 +190,27 @@ async function referenceBalances(): Promise<Map<string, string>> {
   const rows = await adminQuery<{ id: string; balance: string }>(
     `SELECT id, (sum(CASE WHEN type = 'income' THEN amount ELSE -amount END)
                  OVER (PARTITION BY book_id ORDER BY date, created_at, id))::numeric(20, 2)::text AS balance
-     FROM transactions WHERE user_id = $1`,
+     FROM transactions WHERE book_id IN ${MEMBER_BOOKS}`,
     [alice.id],
   );
   return new Map(rows.map((r) => [r.id, r.balance]));
 }
 
+/** The books alice is an active member of (her own, and bob's, shared with her). */
+const MEMBER_BOOKS = `(SELECT m.book_id FROM book_members m WHERE m.user_id = $1 AND m.status = 'active')`;
+
+/** The rows of alice's books that the filters keep, as a condition on `transactions t`. */
+function aliceRows(filters: ReturnType<typeof listTransactionsQuery.parse>): { where: string; values: unknown[] } {
+  const values: unknown[] = [alice.id];
+  const { where } = filterSql(filters, values);
+  const book = filters.book ? ` AND t.book_id = $${values.push(filters.book)}` : '';
+  return { where: `t.book_id IN ${MEMBER_BOOKS}${book} AND ${where}`, values };
+}
+
 /** The filtered, ordered ids by plain SQL (no totals). */
 async function referenceList(query: Record<string, string>): Promise<string[]> {
   const filters = listTransactionsQuery.parse(query);
-  const { where, values } = filterSql(alice.id, filters);
+  const { where, values } = aliceRows(filters);
   const rows = await adminQuery<{ id: string }>(`SELECT t.id FROM transactions t WHERE ${where} ORDER BY ${orderSql(filters.ordering)}`, values);
   return rows.map((r) => r.id);
 }
@@ -240,7 +254,7 @@ async function expectApiMatchesRecompute(pageSize: number): Promise<void> {
 async function expectSummary(query: Record<string, string>): Promise<void> {
   const { ordering: _o, ...filters } = query;
   const parsed = listTransactionsQuery.parse(filters);
-  const { where, values } = filterSql(alice.id, parsed);
+  const { where, values } = aliceRows(parsed);
   const rows = await adminQuery<{ category: string; month: string; type: string; amount: string }>(
     `SELECT t.category, to_char(t.date, 'YYYY-MM') AS month, t.type, t.amount::text AS amount FROM transactions t WHERE ${where}`,
     values,
@@ -290,7 +304,7 @@ async function expectExport(balances: Map<string, string>): Promise<void> {
 async function expectBookBalances(): Promise<void> {
   const want = await adminQuery<{ id: string; balance: string }>(
     `SELECT b.id, COALESCE(sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), 0)::numeric(20, 2)::text AS balance
-     FROM books b LEFT JOIN transactions t ON t.book_id = b.id WHERE b.user_id = $1 GROUP BY b.id`,
+     FROM books b LEFT JOIN transactions t ON t.book_id = b.id WHERE b.id IN ${MEMBER_BOOKS} GROUP BY b.id`,
     [alice.id],
   );
   const res = await invoke(listBooks, { path: '/api/books/', token: alice.access });
@@ -310,12 +324,32 @@ describe('per-book totals against a full recompute', () => {
     }
     const all = await invoke(listBooks, { path: '/api/books/', token: alice.access });
     books = [all.body.results[0].id, ...made.map((r) => r.body.id)];
-    // Another user's rows on the same days: never in alice's figures.
+    // Another user's rows on the same days, in a book he shares with alice (viewer): in her
+    // figures (lists without ?book= merge her account's rows and his), and in another he does not.
     const bobBook = (await adminQuery<{ id: string }>('SELECT id FROM books WHERE user_id = $1', [bob.id]))[0]!.id;
+    const bobOwn = await invoke(createBook, { method: 'POST', path: '/api/books/', token: bob.access, body: { name: 'Private' } });
+    for (const book of [bobBook, bobOwn.body.id]) {
+      await adminQuery(
+        `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
+         SELECT $1, $2, 'income', 7.77, 'Food', $3::date + (i % 60) FROM generate_series(1, 200) AS i`,
+        [bob.id, book, day(0)],
+      );
+    }
+    await addMember(bobBook, alice.id, 'viewer');
+    // A book alice created, handed to bob, then was removed from: in her account, not in her figures.
+    const handed = await invoke(createBook, { method: 'POST', path: '/api/books/', token: alice.access, body: { name: 'Handed on' } });
+    hidden = handed.body.id;
     await adminQuery(
       `INSERT INTO transactions (user_id, book_id, type, amount, category, date)
-       SELECT $1, $2, 'income', 7.77, 'Food', $3::date + (i % 60) FROM generate_series(1, 200) AS i`,
-      [bob.id, bobBook, day(0)],
+       SELECT $1, $2, 'expense', 3.33, 'Food', $3::date + (i % 60) FROM generate_series(1, 100) AS i`,
+      [alice.id, hidden, day(0)],
+    );
+    await adminQuery(`INSERT INTO book_members (book_id, user_id, role, status) VALUES ($1, $2, 'admin', 'active')`, [hidden, bob.id]);
+    await adminQuery(
+      `UPDATE book_members SET role = CASE WHEN user_id = $2 THEN 'owner' ELSE 'viewer' END,
+                               status = CASE WHEN user_id = $2 THEN 'active' ELSE 'removed' END
+       WHERE book_id = $1`,
+      [hidden, bob.id],
     );
   });
   afterAll(() => expectNoAppConnections());
@@ -323,7 +357,7 @@ describe('per-book totals against a full recompute', () => {
   it('stay exact through random writes, and every balance, page, summary and export agrees with the rows', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 6 }), fc.integer({ min: 3, max: 40 }), async (steps, pageSize) => {
-        await adminQuery('DELETE FROM transactions WHERE user_id = $1', [alice.id]);
+        await adminQuery('DELETE FROM transactions WHERE user_id = $1 AND book_id <> $2', [alice.id, hidden]);
         await expectTotalsExact();
         for (const step of steps) {
           await run(step);
