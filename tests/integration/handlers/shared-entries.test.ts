@@ -207,9 +207,10 @@ describe('entries of a shared book', () => {
     const entry = await recorded(operator, { description: 'moving' });
     const ownersOther = await newBook(owner, 'Viewed by the operator');
     await addMember(ownersOther, operator.id, 'viewer', 'active', owner.id);
+    // A viewer of the book it would move to: 403, as for creating an entry there.
     const refused = await patch(entry.id, operator, { book: ownersOther });
-    expect(refused.status).toBe(400);
-    expect(refused.body).toEqual({ book: [`Invalid pk "${ownersOther}" - object does not exist.`] });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('permission_denied');
     const strangers = await defaultBookOf(stranger.id);
     expect((await patch(entry.id, operator, { book: strangers })).status).toBe(400);
 
