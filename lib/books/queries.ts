@@ -18,12 +18,17 @@ export type Book = z.output<typeof bookOutput>;
 /** The caller's active membership of book `$1` (user `$2`): one row with their role, or none. */
 const CALLER = `caller AS (SELECT m.role FROM book_members m WHERE m.book_id = $1 AND m.user_id = $2 AND m.status = 'active')`;
 
-/** A book's columns; `role` is the caller's, read from their membership row, aliased `m`. */
+/**
+ * A book's columns; `role` is the caller's, read from their membership row, aliased `m`.
+ * `is_default` is the caller's own default book (where their entries without `book` go): a
+ * default book is never handed on, so it is theirs exactly when they own it. Someone else's
+ * default book shared with them is not their default.
+ */
 export const bookColumns = selectList(bookOutput, {
   id: (b) => `${b}.id`,
   name: (b) => `${b}.name`,
   currency: (b) => `${b}.currency`,
-  is_default: (b) => `${b}.is_default`,
+  is_default: (b) => `(${b}.is_default AND m.role = 'owner')`,
   created_at: (b) => isoTimestamp(`${b}.created_at`),
   balance: (b) => money(bookBalanceSql(`${b}.id`)),
   role: () => 'm.role',
@@ -42,7 +47,7 @@ export async function insertBook(
   // trigger books_owner_insert adds the membership row).
   const insert = {
     text: `INSERT INTO books AS b (id, user_id, name, currency) SELECT COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3 WHERE ${activeUser('$1', '$5')}
-       RETURNING ${columns('b', { balance: `'0.00'`, role: `'owner'` })}`,
+       RETURNING ${columns('b', { balance: `'0.00'`, role: `'owner'`, is_default: 'b.is_default' })}`,
     values: [user.id, input.name, input.currency, id ?? null, user.issuedAt],
   };
   const { text, values } = save ? withSavedResponse(insert, save) : insert;
@@ -65,7 +70,7 @@ export async function findBook(db: Db, user: Caller, id: string): Promise<Book> 
   return rows[0];
 }
 
-/** Every book the caller is an active member of, oldest first (the default book, created with the account, comes first). */
+/** Every book the caller is an active member of: their default book first, then oldest first. */
 export async function listBooks(
   db: Db,
   user: Caller,
@@ -75,7 +80,7 @@ export async function listBooks(
     `SELECT ${columns('b')}, count(*) OVER () AS total
      FROM book_members m JOIN books b ON b.id = m.book_id
      WHERE m.user_id = $1 AND m.status = 'active' AND ${activeUser('$1', '$4')}
-     ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3`,
+     ORDER BY (b.is_default AND m.role = 'owner') DESC, b.created_at, b.id LIMIT $2 OFFSET $3`,
     [user.id, page_size, (page - 1) * page_size, user.issuedAt],
   );
   const count = rows[0] ? Number(rows[0].total) : 0;

@@ -20,6 +20,8 @@ export async function transferOwnership(db: Db, user: Caller, bookId: string, ta
        SELECT m.user_id, m.role FROM book_members m
        WHERE m.book_id = $1 AND m.user_id IN ($2, $4) AND m.status = 'active' AND $2 <> $4
          AND EXISTS (SELECT 1 FROM books b WHERE b.id = $1 AND NOT b.is_default)
+         -- A deactivated account could never act as the owner: nobody could delete the book or hand it on.
+         AND EXISTS (SELECT 1 FROM users u WHERE u.id = $4 AND u.is_active)
          AND EXISTS (SELECT 1 FROM book_members o WHERE o.book_id = $1 AND o.user_id = $2 AND o.role = 'owner')
        ORDER BY m.user_id FOR UPDATE
      ), swapped AS (
@@ -32,7 +34,8 @@ export async function transferOwnership(db: Db, user: Caller, bookId: string, ta
        FROM book_members c WHERE c.book_id = $1 AND c.user_id = $2 AND c.status = 'active'
      )
      SELECT ${bookColumns('b')}, m.caller_role, EXISTS (SELECT 1 FROM swapped) AS swapped,
-            EXISTS (SELECT 1 FROM book_members t WHERE t.book_id = $1 AND t.user_id = $4 AND t.status = 'active' AND $2 <> $4) AS target_active
+            EXISTS (SELECT 1 FROM book_members t JOIN users u ON u.id = t.user_id
+                    WHERE t.book_id = $1 AND t.user_id = $4 AND t.status = 'active' AND u.is_active AND $2 <> $4) AS target_active
      FROM m JOIN books b ON b.id = $1
      WHERE ${activeUser('$2', '$3')}`,
     [bookId, user.id, user.issuedAt, targetId],
@@ -43,6 +46,8 @@ export async function transferOwnership(db: Db, user: Caller, bookId: string, ta
   if (swapped) return book as Book;
   if (callerRole !== 'owner') throw roleRequired('own', 'hand ownership on');
   if (book.is_default) throw new Conflict('The default book cannot be handed on: clients that do not name a book write to it.');
-  if (!targetActive) throw new ValidationError({ user_id: ['Not an active member of this book: ownership goes to a member who has accepted an invitation.'] });
+  if (!targetActive) {
+    throw new ValidationError({ user_id: ['Not an active member of this book: ownership goes to a member who has accepted an invitation (and whose account is active).'] });
+  }
   throw new Conflict('The book\'s membership changed meanwhile. Please try again.');
 }

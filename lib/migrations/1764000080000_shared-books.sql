@@ -109,6 +109,17 @@ $fn$;
 CREATE TRIGGER books_activity_delete AFTER DELETE ON books
   REFERENCING OLD TABLE AS old_books FOR EACH STATEMENT EXECUTE FUNCTION cashbook_book_gone();
 
+-- TRUNCATE fires no row events: the entries' versions go with the rows (membership changes stay).
+-- A first import that failed half-way is started over this way, and re-inserts the same ids.
+CREATE FUNCTION cashbook_entries_truncated() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+  DELETE FROM book_activity WHERE transaction_id IS NOT NULL;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER transactions_history_truncate AFTER TRUNCATE ON transactions
+  FOR EACH STATEMENT EXECUTE FUNCTION cashbook_entries_truncated();
+
 -- Who is deleting an entry: the API's DELETE statement inserts (entry, caller) here, and the
 -- history trigger takes the row back out in the same statement. A delete that wrote none (bulk
 -- SQL) is recorded with no actor.
@@ -169,9 +180,13 @@ BEGIN
   END IF;
   IF TG_OP = 'UPDATE' THEN
     INSERT INTO book_activity (book_id, actor_id, action, transaction_id, version, changes)
-    SELECT c.book_id, c.updated_by, 'updated', c.id,
+    SELECT c.book_id, c.actor_id, 'updated', c.id,
            COALESCE((SELECT max(v.version) FROM book_activity v WHERE v.transaction_id = c.id), 0) + 1, c.changes
-    FROM (SELECT n.id, n.book_id, n.updated_by, cashbook_entry_changes(o, n) AS changes
+    -- The actor is updated_by only when this write set it or updated_at (every API write sets
+    -- both): a bulk SQL fix that sets neither is no one's, not the last API writer's.
+    FROM (SELECT n.id, n.book_id, cashbook_entry_changes(o, n) AS changes,
+                 CASE WHEN n.updated_by IS DISTINCT FROM o.updated_by OR n.updated_at IS DISTINCT FROM o.updated_at
+                      THEN n.updated_by END AS actor_id
           FROM new_rows n JOIN old_rows o ON o.id = n.id) AS c
     WHERE c.changes <> '{}';
   ELSE
@@ -248,12 +263,17 @@ BEGIN
       FROM book_members m WHERE m.book_id = b.id AND m.role = 'owner' AND b.user_id = OLD.id AND m.user_id <> OLD.id;
     SET CONSTRAINTS transactions_book_fkey IMMEDIATE;
   END IF;
-  -- Books this user owns (created by them or handed to them): deleted with them.
-  UPDATE transactions p SET transfer_id = NULL, updated_at = now()
+  -- Books this user owns (created by them or handed to them): deleted with them. The other side
+  -- of a transfer with one of them becomes an ordinary entry (a change by no one: updated_by NULL).
+  UPDATE transactions p SET transfer_id = NULL, updated_at = now(), updated_by = NULL
    WHERE p.transfer_id IN (SELECT t.transfer_id FROM transactions t JOIN book_members m ON m.book_id = t.book_id
                             WHERE m.user_id = OLD.id AND m.role = 'owner' AND t.transfer_id IS NOT NULL)
      AND p.book_id NOT IN (SELECT m.book_id FROM book_members m WHERE m.user_id = OLD.id AND m.role = 'owner');
-  DELETE FROM transactions t USING book_members m WHERE m.book_id = t.book_id AND m.user_id = OLD.id AND m.role = 'owner';
+  -- One statement, as the API's book delete: by the time the history trigger runs, the books are
+  -- gone, so it writes no "deleted" version that would be thrown away with them.
+  WITH gone AS (
+    DELETE FROM transactions t USING book_members m WHERE m.book_id = t.book_id AND m.user_id = OLD.id AND m.role = 'owner'
+  )
   DELETE FROM books b USING book_members m WHERE m.book_id = b.id AND m.user_id = OLD.id AND m.role = 'owner';
   RETURN OLD;
 END
@@ -288,6 +308,8 @@ DROP FUNCTION cashbook_entry_whole(transactions, boolean);
 DROP FUNCTION cashbook_entry_changes(transactions, transactions);
 DROP FUNCTION cashbook_entry_fields(transactions);
 DROP TABLE entry_deletions;
+DROP TRIGGER transactions_history_truncate ON transactions;
+DROP FUNCTION cashbook_entries_truncated();
 DROP TRIGGER books_activity_delete ON books;
 DROP FUNCTION cashbook_book_gone();
 DROP TABLE book_activity;

@@ -164,7 +164,9 @@ export async function updateTransaction(db: Db, user: Caller, id: string, change
     values.push(value);
     return `$${values.length}`;
   };
-  const sets = ['updated_at = now()', 'updated_by = $2'];
+  // An entry from before shared books gets its recorder written down (the book's account) the
+  // first time it changes: a move into another account must not change who recorded it.
+  const sets = ['updated_at = now()', 'updated_by = $2', `created_by = ${recorder('t')}`, 'legacy = false'];
   const own = (column: string, value: string) => `${column} = CASE WHEN t.id = target.id THEN ${value} ELSE t.${column} END`;
   for (const column of ['category', 'description', 'payment_mode', 'type'] as const) {
     if (changes[column] !== undefined) sets.push(own(column, param(changes[column])));

@@ -123,12 +123,19 @@ describe('book_activity, written by triggers', () => {
       `INSERT INTO transactions (user_id, book_id, type, amount, created_by, updated_by) VALUES ($1, $2, 'expense', 3, $3, $3) RETURNING id`,
       [alice.id, book, dave.id],
     ))[0]!;
-    await asApp('UPDATE transactions SET amount = 4, updated_by = $2 WHERE id = $1', [id, dave.id]);
+    // As the API writes it: updated_by and updated_at (a write naming neither is no one's).
+    await asApp('UPDATE transactions SET amount = 4, updated_by = $2, updated_at = now() WHERE id = $1', [id, dave.id]);
+    await asApp('UPDATE transactions SET category = $2 WHERE id = $1', [id, 'fixed by hand']);
+    expect((await versionsOf('transaction_id = $1', [id])).map((v) => [v.action, v.actor_id && Number(v.actor_id)])).toEqual([
+      ['created', dave.id],
+      ['updated', dave.id],
+      ['updated', null],
+    ]);
     await adminQuery('DELETE FROM users WHERE id = $1', [dave.id]);
     expect(await adminQuery('SELECT created_by::int AS created_by FROM transactions WHERE id = $1', [id])).toEqual([{ created_by: dave.id }]);
     const res = await historyOf(id, alice.access);
     expect(res.status).toBe(200);
-    expect(res.body.map((v: { action: string; actor: unknown }) => [v.action, v.actor])).toEqual([['created', null], ['updated', null]]);
+    expect(res.body.map((v: { action: string; actor: unknown }) => [v.action, v.actor])).toEqual([['created', null], ['updated', null], ['updated', null]]);
     const feed = await invoke(activity, { path: `/api/books/${book}/activity/`, pathParameters: { id: book }, token: alice.access, query: { actor: String(dave.id) } });
     expect(feed.body.count).toBe(2);
   });

@@ -215,7 +215,7 @@ describe('transaction list filters, running balance, summary and export', () => 
       expect(res.headers['Content-Type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['Content-Disposition']).toBe('attachment; filename="transactions.csv"');
       const rows = parseCsv(res.raw!);
-      expect(rows[0]).toEqual(['id', 'date', 'book', 'type', 'amount', 'balance_after', 'category', 'description', 'payment_mode', 'created_at', 'updated_at', 'transfer']);
+      expect(rows[0]).toEqual(['id', 'date', 'book', 'type', 'amount', 'balance_after', 'category', 'description', 'payment_mode', 'created_at', 'updated_at', 'transfer', 'created_by', 'updated_by']);
       expect(rows.slice(1).map((r) => [r[1], r[2], r[4], r[5], r[7]])).toEqual([
         ['2026-01-01', 'Cashbook', '1000.00', '1000.00', 'jan salary'],
         ['2026-01-05', 'Cashbook', '200.00', '800.00', 'rent 100% paid'],

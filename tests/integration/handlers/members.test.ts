@@ -307,6 +307,31 @@ describe('shared books: members, invitations, ownership', () => {
     expect((await remove(id, admin, admin.id)).status).toBe(204);
   });
 
+  it('shows a default book shared with a member as not their default; their own default book comes first in their list', async () => {
+    const ownersDefault = await defaultBookOf(owner.id);
+    expect((await invite(ownersDefault, owner, viewer.username, 'viewer')).status).toBe(201);
+    expect((await accept(ownersDefault, viewer)).status).toBe(200);
+    const seen = await invoke(listBooks, { path: '/api/books/', token: viewer.access });
+    const listed = seen.body.results as Array<{ id: string; is_default: boolean; role: string }>;
+    expect(listed[0]).toMatchObject({ id: await defaultBookOf(viewer.id), is_default: true, role: 'owner' });
+    expect(listed.find((b) => b.id === ownersDefault)).toMatchObject({ is_default: false, role: 'viewer' });
+    expect((await book(ownersDefault, owner)).body.is_default).toBe(true);
+    expect((await remove(ownersDefault, viewer, viewer.id)).status).toBe(204);
+  });
+
+  it('hands ownership only to a member whose account is active (400 on user_id otherwise)', async () => {
+    const id = await sharedBook('Deactivated heir');
+    await adminQuery('UPDATE users SET is_active = false WHERE id = $1', [admin.id]);
+    try {
+      const refused = await transfer(id, owner, admin.id);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toHaveProperty('user_id');
+      expect((await book(id, owner)).body.role).toBe('owner');
+    } finally {
+      await adminQuery('UPDATE users SET is_active = true WHERE id = $1', [admin.id]);
+    }
+  });
+
   it('book endpoints follow the roles: owners and admins rename (others 403), only the owner deletes, the list shows each role', async () => {
     const id = await sharedBook('Family');
     const renamed = await invoke(updateBook, at(`/api/books/${id}/`, admin.access, { id }, { method: 'PATCH', body: { name: 'Household' } }));

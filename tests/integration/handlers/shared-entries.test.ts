@@ -201,6 +201,14 @@ describe('entries of a shared book', () => {
     const edited = await patch(id, admin, { description: 'changed' });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ created_by: ref(owner), updated_by: ref(admin) });
+    // Moved into another account, it is still the owner's: who recorded it is written down.
+    const adminsOwn = await defaultBookOf(admin.id);
+    const moved = await patch(id, admin, { book: adminsOwn });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).toMatchObject({ created_by: ref(owner), updated_by: ref(admin) });
+    expect(await adminQuery('SELECT created_by::int AS created_by, legacy FROM transactions WHERE id = $1', [id])).toEqual([
+      { created_by: owner.id, legacy: false },
+    ]);
   });
 
   it('moves an entry to another book only where the caller may record, and into that book\'s account', async () => {
