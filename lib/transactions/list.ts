@@ -93,9 +93,12 @@ export async function listLedger(
  * each branch straight off an index in that order (no sort of a book's rows):
  *   mine    the caller's own account (user_id = $1): the list index (user_id, date DESC, ...) as
  *           before shared books, so a user nobody shared with gets the plan and cost of before.
- *           Skipped when no book in scope is of their account (a shared book's ?book=); without
- *           ?book=, the account's books they are not a member of (created, handed on, then
- *           removed) are left out, a filter on the index's included book_id.
+ *           Skipped when no book in scope is of their account (a shared book's ?book=).
+ *   hidden  without ?book=, only when their account holds a book they are no longer a member of
+ *           (created, handed on, then removed): the same rows less that book's. A branch of its
+ *           own, behind a one-time filter, rather than a filter in `mine`: the planner cannot
+ *           estimate `book_id <> ALL (…)` and, with it, sorted the whole account instead of
+ *           reading the index in order.
  *   shared  each book in scope of another account, read through its own (account, book) rows
  *           with a per-book limit: at most (page end) rows per book, whatever the books' sizes.
  * then merged, in order, and cut to the page.
@@ -103,15 +106,20 @@ export async function listLedger(
 function pageSql(p: { where: string; book?: string; order: Filters['ordering']; limit: string; offset: string }): string {
   const order = orderSql(p.order);
   const upto = `${p.limit}::bigint + ${p.offset}::bigint`;
-  const mine = p.book
-    ? `t.user_id = $1 AND t.book_id = ${p.book}::uuid`
-    : `t.user_id = $1 AND t.book_id <> ALL (ARRAY(
-         SELECT b.id FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id)))`;
+  const ownAccount = 'EXISTS (SELECT 1 FROM own WHERE own.account = $1)';
+  const branch = (condition: string) => `(SELECT t.* FROM transactions t WHERE ${condition} AND ${p.where} ORDER BY ${order} LIMIT ${upto})`;
+  let mine: string;
+  if (p.book) {
+    mine = branch(`t.user_id = $1 AND t.book_id = ${p.book}::uuid AND ${ownAccount}`);
+  } else {
+    const hidden = `EXISTS (SELECT 1 FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id))`;
+    mine = `${branch(`t.user_id = $1 AND ${ownAccount} AND NOT ${hidden}`)}
+         UNION ALL
+         ${branch(`t.user_id = $1 AND t.book_id IN (SELECT id FROM own WHERE own.account = $1) AND ${hidden}`)}`;
+  }
   return `page AS (
        SELECT merged.* FROM (
-         (SELECT t.* FROM transactions t
-          WHERE ${mine} AND ${p.where} AND EXISTS (SELECT 1 FROM own WHERE own.account = $1)
-          ORDER BY ${order} LIMIT ${upto})
+         ${mine}
          UNION ALL
          (SELECT shared.* FROM own CROSS JOIN LATERAL (
             SELECT t.* FROM transactions t WHERE t.user_id = own.account AND t.book_id = own.id AND ${p.where}
