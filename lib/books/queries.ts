@@ -154,11 +154,7 @@ export async function deleteBook(db: Db, user: Caller, id: string, force: boolea
          WHERE t.id IN (SELECT id FROM locked WHERE book_id NOT IN (SELECT id FROM allowed))
            AND t.transfer_id IN (SELECT transfer_id FROM gone_transactions WHERE transfer_id IS NOT NULL)
        ), gone AS (
-         -- Only after its entries are locked and deleted (the count makes this wait for them): an
-         -- entry's edit elsewhere inserts its history row, whose foreign key share-locks this
-         -- book's row, while holding the entry; taking the book's row first would deadlock with it.
-         DELETE FROM books b USING allowed
-         WHERE b.id = allowed.id AND (SELECT count(*) FROM gone_transactions) IS NOT NULL RETURNING b.id
+         DELETE FROM books b USING allowed WHERE b.id = allowed.id RETURNING b.id
        )
        SELECT target.role, target.is_default, target.has_transactions, EXISTS (SELECT 1 FROM gone) AS deleted FROM target
        WHERE ${activeUser('$2', '$4')}`,
