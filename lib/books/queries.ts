@@ -145,14 +145,17 @@ export async function deleteBook(db: Db, user: Caller, id: string, force: boolea
          ORDER BY p.transfer_id, p.type, p.id FOR UPDATE
        ), gone_transactions AS (
          -- The book's activity goes with it: no deletion claims (entry_deletions) to record.
-         DELETE FROM transactions t USING allowed
-         WHERE t.book_id = allowed.id AND t.id IN (SELECT id FROM locked) RETURNING t.transfer_id
+         -- The rows are named by id, as locked (ARRAY: a value, not a join): a row a concurrent
+         -- statement changed before this one locked it is re-checked against the ids alone.
+         DELETE FROM transactions t
+         WHERE t.id = ANY (ARRAY(SELECT l.id FROM locked l WHERE l.book_id = $1 AND EXISTS (SELECT 1 FROM allowed)))
+         RETURNING t.transfer_id
        ), unlinked AS (
          -- The other side of a transfer with this book stays, as an ordinary entry: the money did
          -- leave (or enter) that other book. Its history names the caller as who changed it.
          UPDATE transactions t SET transfer_id = NULL, updated_at = now(), updated_by = $2
-         WHERE t.id IN (SELECT id FROM locked WHERE book_id NOT IN (SELECT id FROM allowed))
-           AND t.transfer_id IN (SELECT transfer_id FROM gone_transactions WHERE transfer_id IS NOT NULL)
+         WHERE t.id = ANY (ARRAY(SELECT l.id FROM locked l WHERE l.book_id <> $1 AND EXISTS (SELECT 1 FROM allowed)))
+           AND t.transfer_id = ANY (ARRAY(SELECT g.transfer_id FROM gone_transactions g WHERE g.transfer_id IS NOT NULL))
        ), gone AS (
          DELETE FROM books b USING allowed WHERE b.id = allowed.id RETURNING b.id
        )
