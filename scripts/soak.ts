@@ -306,8 +306,13 @@ async function main(): Promise<boolean> {
   const npm: ChildProcess = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = npm.pid!;
   let output = '';
+  // Read as it arrives: by the time the API is up, serverless-offline's route list may have pushed
+  // the database's line out of the kept tail.
+  let dbPort: string | undefined;
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+    const joined = output + chunk.toString();
+    dbPort ??= /PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(joined)?.[1];
+    output = joined.slice(-20_000);
   };
   npm.stdout!.on('data', keep);
   npm.stderr!.on('data', keep);
@@ -330,7 +335,7 @@ async function main(): Promise<boolean> {
       if (npm.exitCode !== null || Date.now() - ready > 300_000) throw new Error(`npm start did not come up:\n${output}`);
       await sleep(200);
     }
-    const dbPort = /PostgreSQL on 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+    if (!dbPort) throw new Error(`npm start did not name its PostgreSQL port:\n${output}`);
     const adminPassword = readFileSync(join(dataDir, 'admin-password'), 'utf8').trim();
     const adminUrl = `postgres://postgres:${encodeURIComponent(adminPassword)}@127.0.0.1:${dbPort}/cashbook`;
     const base = `http://127.0.0.1:${env.PORT}`;
