@@ -11,6 +11,8 @@
 //   BENCH_BUDGET     2                 the app role's CONNECTION LIMIT (and PgBouncer's pool)
 //   BENCH_LARGE_ROWS 1000000           rows of the large book (large-book)
 //   BENCH_REQUESTS   30                sequential requests per large-book measurement
+//   BENCH_STATEMENTS 0                 1: pg_stat_statements on, and each load point prints its
+//                                      statements' planning and execution ms per call (costs CPU itself)
 // The default run takes about 10 minutes.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +29,7 @@ import pg from 'pg';
 import { appConnections } from './lib/database-setup.js';
 import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database.js';
 import { startOffline } from './lib/offline.js';
-import { pgbouncerBinary, poolerActivity, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
+import { pgbouncerBinary, poolerActivity, processCpuMs, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
 import { postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
 
 for (const arg of process.argv.slice(2)) {
@@ -45,6 +47,8 @@ const modes = list('BENCH_MODES', 'http');
 let vias = list('BENCH_VIA', 'direct,pooled');
 const largeRows = num('BENCH_LARGE_ROWS', 1_000_000);
 const largeRequests = num('BENCH_REQUESTS', 30);
+const statementStats = process.env.BENCH_STATEMENTS === '1';
+let statementsAdminUrl = '';
 const timeoutMs = 28_000; // the functions' Lambda timeout (serverless.yml provider.timeout)
 const password = 'bench-password-1';
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -85,24 +89,37 @@ const percentile = (sorted: number[], p: number) =>
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const isOk = (status: string) => /^2\d\d$/.test(status);
 
+/**
+ * Backends the bench itself keeps open during a measurement (the connection sampler): their CPU
+ * is the bench's, not the API's, and is taken out of the PostgreSQL figure. The sampler's
+ * `pg_stat_activity` query, ~90 times a second, costs about as much as a request's statement.
+ */
+const benchBackends = new Set<number>();
+const benchBackendsCpuMs = () => [...benchBackends].reduce((sum, pid) => sum + processCpuMs(pid), 0);
+
 /** Samples the app role's live connections from a superuser connection (not counted). */
-function startSampler(adminUrl: string) {
+async function startSampler(adminUrl: string) {
   const client = new pg.Client({ connectionString: adminUrl, application_name: 'bench-sampler' });
+  client.on('error', () => {}); // the server stopping under it after a failed scenario: that failure is the one to report
   let peak = 0;
   let running = true;
+  await client.connect();
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  benchBackends.add(pid);
   const done = (async () => {
-    await client.connect();
     while (running) {
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [APP_ROLE]);
       peak = Math.max(peak, rows[0]!.n);
       await new Promise((r) => setTimeout(r, 10));
     }
-    await client.end();
-  })();
+  })().catch((err: unknown) => err); // rethrown by stop(), not an unhandled rejection that hides the scenario's own failure
   return {
     stop: async () => {
       running = false;
-      await done;
+      const failed = await done;
+      if (failed) throw failed;
+      benchBackends.delete(pid);
+      await client.end();
       return peak;
     },
   };
@@ -177,14 +194,14 @@ type Meter = (offlinePid?: number) => () => CpuSpent;
  * reader sees where each millisecond of a request goes on a machine they all share.
  */
 function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined, offlinePid?: number): () => CpuSpent {
-  const pg0 = postgresCpuMs(pmPid);
+  const pg0 = postgresCpuMs(pmPid) - benchBackendsCpuMs();
   const b0 = bouncer?.cpuMs() ?? 0;
   const n0 = offlinePid === undefined ? 0 : processTreeCpuMs(offlinePid);
   const l0 = process.cpuUsage();
   return () => {
     const load = process.cpuUsage(l0);
     return {
-      pgMs: postgresCpuMs(pmPid) - pg0,
+      pgMs: postgresCpuMs(pmPid) - benchBackendsCpuMs() - pg0,
       bouncerMs: bouncer ? bouncer.cpuMs() - b0 : undefined,
       nodeMs: offlinePid === undefined ? undefined : processTreeCpuMs(offlinePid) - n0,
       loadMs: (load.user + load.system) / 1000,
@@ -418,11 +435,37 @@ async function httpLoad(
   // Warm serverless-offline's worker threads ("containers") first: cold starts are reported separately.
   await autocannon({ url: server.offline.baseUrl, connections: clients, amount: clients * 3, timeout: 60, requests });
   server.reset();
+  if (statementStats) await adminQuery('SELECT pg_stat_statements_reset()');
   log(`http ${scenario} ${via}: ${clients} clients, ${seconds}s`);
   const done = meter(server.offline.pid);
   const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
   const cpu = done();
+  if (statementStats) await printStatements(`${scenario} ${via} ×${clients}`);
   return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats);
+}
+
+async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+  const admin = new pg.Client({ connectionString: statementsAdminUrl });
+  await admin.connect();
+  try {
+    return (await admin.query<T>(text)).rows;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** BENCH_STATEMENTS=1: the application role's statements of the last point, by total time. */
+async function printStatements(label: string) {
+  const rows = await adminQuery<{ calls: string; plan: number; exec: number; blocks: number; query: string }>(
+    `SELECT calls, round((total_plan_time / greatest(plans, 1))::numeric, 3)::float AS plan,
+            round((total_exec_time / greatest(calls, 1))::numeric, 3)::float AS exec,
+            round(((shared_blks_hit + shared_blks_read)::numeric / greatest(calls, 1)), 1)::float AS blocks,
+            left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query
+     FROM pg_stat_statements WHERE userid = '${APP_ROLE}'::regrole
+     ORDER BY total_plan_time + total_exec_time DESC LIMIT 15`,
+  );
+  console.log(`\nStatements of ${label} (pg_stat_statements: calls, mean planning ms, mean execution ms, blocks/call; the top 15 by total time):`);
+  for (const r of rows) console.log(`  ${r.calls.padStart(6)}  ${r.plan.toFixed(3).padStart(7)}  ${r.exec.toFixed(3).padStart(7)}  ${String(r.blocks).padStart(7)}  ${r.query}`);
 }
 
 /** One book of `rows` rows and one of 1,000, for one user; INSERT … SELECT generate_series. */
@@ -653,7 +696,13 @@ async function main() {
     connectionLimit: budget,
     adminPassword: randomBytes(12).toString('hex'),
     appPassword: randomBytes(12).toString('hex'),
+    log: process.env.BENCH_PG_LOG ? (line) => process.stderr.write(line) : undefined,
+    flags: statementStats
+      ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_planning=on', '-c', 'pg_stat_statements.track=all']
+      : [],
   });
+  statementsAdminUrl = db.adminUrl;
+  if (statementStats) await adminQuery('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const pmPid = postmasterPid(dataDir);
   const jwtSecret = randomBytes(32).toString('hex');
   // Tokens must outlive the whole run.
@@ -679,7 +728,7 @@ async function main() {
       const url = bouncer?.appUrl ?? db.appUrl;
       const meter: Meter = (offlinePid) => cpuMeter(pmPid, bouncer, offlinePid);
       const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false) => {
-        const sampler = startSampler(db.adminUrl);
+        const sampler = await startSampler(db.adminUrl);
         const done = meter();
         const result = await run();
         const cpu = done();
@@ -705,12 +754,12 @@ async function main() {
               for (const clients of clientCounts) await record(() => httpLoad(server, scenario, via, clients, seeded, meter), true);
             }
             if (scenarios.includes('shared-book')) {
-              const sampler = startSampler(db.adminUrl);
+              const sampler = await startSampler(db.adminUrl);
               const row = await sharedBook(server, via, seeded, meter, db.adminUrl);
               results.push({ ...row, peakConnections: await sampler.stop(), leftConnections: await leftover(db.adminUrl, bouncer) });
             }
             if (books.length) {
-              const sampler = startSampler(db.adminUrl);
+              const sampler = await startSampler(db.adminUrl);
               const rows = await largeBook(server, via, seeded, books, meter);
               const peak = await sampler.stop();
               results.push(...rows.map((r) => ({ ...r, peakConnections: peak })));
