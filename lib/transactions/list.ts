@@ -4,7 +4,8 @@ import type { Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
-import { columns } from './queries.js';
+import { recorder } from '../books/access.js';
+import { columns, lastChangedBy } from './queries.js';
 import type { Filters, listedTransactionOutput } from './schema.js';
 import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
 
@@ -33,6 +34,20 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
  * status), per page row (at most a page's worth), whatever the tables' sizes.
  */
 const ATTACHMENT_COUNT = `(SELECT count(*) FROM attachments a WHERE a.transaction_id = p.id AND a.status = 'complete')::int`;
+
+/**
+ * The CTE `refs`: the page's recorders and last editors as one map (id -> {id, username}), one
+ * index lookup per person instead of two per row (100 on a page of 50, a third of the list's
+ * execution time). PEOPLE: the page rows' `created_by` and `updated_by` out of it.
+ */
+const REFS = `refs AS (
+       SELECT jsonb_object_agg(u.id::text, jsonb_build_object('id', u.id, 'username', u.username)) AS people
+       FROM users u WHERE u.id IN (SELECT ${recorder('page')} FROM page UNION SELECT ${lastChangedBy('page')} FROM page)
+     )`;
+const PEOPLE = {
+  created_by: `refs.people -> (${recorder('p')})::text`,
+  updated_by: `refs.people -> (${lastChangedBy('p')})::text`,
+};
 
 /** The export's rows also have their book's name, and no attachment count (not a CSV column). */
 export type ListedTransaction = Omit<z.output<typeof listedTransactionOutput>, 'attachments'> & { attachments?: number; book_name?: string };
@@ -71,12 +86,12 @@ export async function listLedger(
   const { rows } = await db.query<ListedTransaction & { total: string; book_found: boolean }>(
     `WITH ${own}, ${locate ? `${locate.cte},` : ''} ${page}, page_ids AS (
        SELECT jsonb_object_agg(id::text, true) AS ids FROM page
-     ), ${ledgerSql(newestFirst)}
-     SELECT meta.total, meta.book_found, ${columns('p')}, ledger.balances ->> p.id::text AS balance_after
+     ), ${REFS}, ${ledgerSql(newestFirst)}
+     SELECT meta.total, meta.book_found, ${columns('p', PEOPLE)}, ledger.balances ->> p.id::text AS balance_after
             ${slice.forExport ? '' : `, ${ATTACHMENT_COUNT} AS attachments`}
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
      FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
-     LEFT JOIN (page p CROSS JOIN ledger) ON true
+     LEFT JOIN (page p CROSS JOIN ledger CROSS JOIN refs) ON true
      WHERE ${activeUser('$1', param(user.issuedAt))}
      ORDER BY ${orderSql(filters.ordering, 'p.')}`,
     values,
@@ -94,29 +109,25 @@ export async function listLedger(
  *   mine    the caller's own account (user_id = $1): the list index (user_id, date DESC, ...) as
  *           before shared books, so a user nobody shared with gets the plan and cost of before.
  *           Skipped when no book in scope is of their account (a shared book's ?book=).
- *   hidden  without ?book=, only when their account holds a book they are no longer a member of
- *           (created, handed on, then removed): the same rows less that book's. A branch of its
- *           own, behind a one-time filter, rather than a filter in `mine`: the planner cannot
- *           estimate `book_id <> ALL (…)` and, with it, sorted the whole account instead of
- *           reading the index in order.
- *   shared  each book in scope of another account, read through its own (account, book) rows
- *           with a per-book limit: at most (page end) rows per book, whatever the books' sizes.
- * then merged, in order, and cut to the page.
+ *           Without ?book=, also skipped when their account holds a book they are no longer a
+ *           member of (created, handed on, then removed): a one-time filter, rather than a
+ *           `book_id <> ALL (…)` filter the planner cannot estimate (with one, it sorted the
+ *           whole account instead of reading the index in order).
+ *   shared  each book in scope of another account (and, in that rare case, each of their own),
+ *           read through its own (account, book) rows with a per-book limit: at most (page
+ *           end) rows per book, whatever the books' sizes.
+ * then merged, in order, and cut to the page. Each branch is planned on every call, used or not
+ * (about 0.3 ms each): two, not three.
  */
 function pageSql(p: { where: string; book?: string; order: Filters['ordering']; limit: string; offset: string }): string {
   const order = orderSql(p.order);
   const upto = `${p.limit}::bigint + ${p.offset}::bigint`;
   const ownAccount = 'EXISTS (SELECT 1 FROM own WHERE own.account = $1)';
   const branch = (condition: string) => `(SELECT t.* FROM transactions t WHERE ${condition} AND ${p.where} ORDER BY ${order} LIMIT ${upto})`;
-  let mine: string;
-  if (p.book) {
-    mine = branch(`t.user_id = $1 AND t.book_id = ${p.book}::uuid AND ${ownAccount}`);
-  } else {
-    const hidden = `EXISTS (SELECT 1 FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id))`;
-    mine = `${branch(`t.user_id = $1 AND ${ownAccount} AND NOT ${hidden}`)}
-         UNION ALL
-         ${branch(`t.user_id = $1 AND t.book_id IN (SELECT id FROM own WHERE own.account = $1) AND ${hidden}`)}`;
-  }
+  const hidden = `EXISTS (SELECT 1 FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id))`;
+  const mine = p.book
+    ? branch(`t.user_id = $1 AND t.book_id = ${p.book}::uuid AND ${ownAccount}`)
+    : branch(`t.user_id = $1 AND ${ownAccount} AND NOT ${hidden}`);
   return `page AS (
        SELECT merged.* FROM (
          ${mine}
@@ -124,7 +135,7 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
          (SELECT shared.* FROM own CROSS JOIN LATERAL (
             SELECT t.* FROM transactions t WHERE t.user_id = own.account AND t.book_id = own.id AND ${p.where}
             ORDER BY ${order} LIMIT ${upto}) AS shared
-          WHERE own.account <> $1)
+          WHERE own.account <> $1${p.book ? '' : ` OR ${hidden}`})
        ) AS merged
        ORDER BY ${orderSql(p.order, 'merged.')} LIMIT ${p.limit} OFFSET ${p.offset}
      )`;

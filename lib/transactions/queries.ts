@@ -19,7 +19,7 @@ export type Transaction = z.output<typeof transactionOutput>;
  * Who last changed entry `t`: an entry from before shared books that was never changed since
  * was last changed by whoever recorded it (its account).
  */
-const lastChangedBy = (t: string) => `CASE WHEN ${t}.legacy THEN COALESCE(${t}.updated_by, ${t}.user_id) ELSE ${t}.updated_by END`;
+export const lastChangedBy = (t: string) => `CASE WHEN ${t}.legacy THEN COALESCE(${t}.updated_by, ${t}.user_id) ELSE ${t}.updated_by END`;
 
 /**
  * access.ts's userRef as compact json: a create's response is saved with row_to_json for
