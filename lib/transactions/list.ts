@@ -124,11 +124,18 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
   const upto = `${p.limit}::bigint + ${p.offset}::bigint`;
   const ownAccount = 'EXISTS (SELECT 1 FROM own WHERE own.account = $1)';
   const branch = (condition: string) => `(SELECT t.* FROM transactions t WHERE ${condition} AND ${p.where} ORDER BY ${order} LIMIT ${upto})`;
-  const hidden = `EXISTS (SELECT 1 FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id))`;
+  // Without ?book=, `mine` needs no `ownAccount`: an account none of whose books the caller is
+  // a member of has a hidden book, or no rows.
+  const hidden = '(SELECT hidden FROM scope)';
   const mine = p.book
     ? branch(`t.user_id = $1 AND t.book_id = ${p.book}::uuid AND ${ownAccount}`)
-    : branch(`t.user_id = $1 AND ${ownAccount} AND NOT ${hidden}`);
-  return `page AS (
+    : branch(`t.user_id = $1 AND NOT ${hidden}`);
+  const scope = p.book
+    ? ''
+    : `scope AS MATERIALIZED (
+       SELECT EXISTS (SELECT 1 FROM books b WHERE b.user_id = $1 AND NOT EXISTS (SELECT 1 FROM own WHERE own.id = b.id)) AS hidden
+     ), `;
+  return `${scope}page AS (
        SELECT merged.* FROM (
          ${mine}
          UNION ALL
