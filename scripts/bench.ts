@@ -8,6 +8,8 @@
 //   BENCH_CLIENTS    2,64              concurrent clients for raw/mixed/list/create/login
 //   BENCH_SECONDS    15                per measured point
 //   BENCH_MODES      http              http = serverless-offline; inprocess = bundled handlers in workers
+//   BENCH_RUNNERS    workers           serverless-offline's runners for the load points (LOCAL_RUNNER):
+//                                      workers,in-process measures both (rows "http", "http in-process")
 //   BENCH_BUDGET     2                 the app role's CONNECTION LIMIT (and PgBouncer's pool)
 //   BENCH_LARGE_ROWS 1000000           rows of the large book (large-book)
 //   BENCH_REQUESTS   30                sequential requests per large-book measurement
@@ -28,7 +30,7 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { appConnections } from './lib/database-setup.js';
 import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database.js';
-import { startOffline } from './lib/offline.js';
+import { localRunner, startOffline, type LocalRunner } from './lib/offline.js';
 import { pgbouncerBinary, poolerActivity, processCpuMs, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
 import { postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
 
@@ -44,6 +46,7 @@ const clientCounts = list('BENCH_CLIENTS', '2,64').map(Number);
 const seconds = num('BENCH_SECONDS', 15);
 const scenarios = list('BENCH_SCENARIOS', 'cold-start,raw,mixed,large-book,shared-book');
 const modes = list('BENCH_MODES', 'http');
+const runners = list('BENCH_RUNNERS', 'workers').map(localRunner);
 let vias = list('BENCH_VIA', 'direct,pooled');
 const largeRows = num('BENCH_LARGE_ROWS', 1_000_000);
 const largeRequests = num('BENCH_REQUESTS', 30);
@@ -346,7 +349,7 @@ async function inProcessScenario(scenario: string, via: string, clients: number,
 }
 
 /** serverless-offline with the invocation log lines' connection figures summed. */
-async function offlineWithStats(databaseUrl: string, jwtSecret: string) {
+async function offlineWithStats(databaseUrl: string, jwtSecret: string, runner: LocalRunner) {
   const stats = { attempts: 0, logged: 0, heldMs: 0 };
   const offline = await startOffline({ DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
     if (!line.startsWith('{') || !line.includes('"db":')) return;
@@ -358,8 +361,8 @@ async function offlineWithStats(databaseUrl: string, jwtSecret: string) {
     } catch {
       // not an invocation line
     }
-  });
-  return { offline, stats, reset: () => Object.assign(stats, { attempts: 0, logged: 0, heldMs: 0 }) };
+  }, runner);
+  return { offline, stats, runner, reset: () => Object.assign(stats, { attempts: 0, logged: 0, heldMs: 0 }) };
 }
 
 type Request = { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string };
@@ -381,12 +384,13 @@ function httpResult(
   seconds: number,
   cpu: CpuSpent,
   stats: ServerStats,
+  runner: LocalRunner = 'workers',
 ): Result {
   const statuses = statusesOf(out);
   const ok = Object.entries(statuses).reduce((s, [k, v]) => s + (isOk(k) ? v : 0), 0);
   return {
     ...row,
-    mode: 'http',
+    mode: runner === 'workers' ? 'http' : `http ${runner}`,
     okPerSecond: round(ok / seconds),
     okPercent: round((100 * ok) / Math.max(1, row.requests)),
     mean: round(out.latency.mean),
@@ -441,7 +445,7 @@ async function httpLoad(
   const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
   const cpu = done();
   if (statementStats) await printStatements(`${scenario} ${via} ×${clients}`);
-  return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats);
+  return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats, server.runner);
 }
 
 async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
@@ -747,12 +751,14 @@ async function main() {
       try {
         if (scenarios.includes('raw')) await record(() => rawScenario(url, via, budget));
         const load = scenarios.filter((s) => LOAD_SCENARIOS.includes(s));
-        if (modes.includes('http') && (load.length || books.length || scenarios.includes('shared-book'))) {
-          const server = await offlineWithStats(url, jwtSecret);
+        for (const runner of modes.includes('http') && (load.length || books.length || scenarios.includes('shared-book')) ? runners : []) {
+          const server = await offlineWithStats(url, jwtSecret, runner);
+          const first = runner === runners[0];
           try {
             for (const scenario of load) {
               for (const clients of clientCounts) await record(() => httpLoad(server, scenario, via, clients, seeded, meter), true);
             }
+            if (!first) continue; // the scenarios below are measured with the first runner only
             if (scenarios.includes('shared-book')) {
               const sampler = await startSampler(db.adminUrl);
               const row = await sharedBook(server, via, seeded, meter, db.adminUrl);

@@ -9,6 +9,7 @@ import { migrate } from './lib/database-setup.js';
 import { freePort } from './lib/embedded-postgres.js';
 import { defaultLocalDataDir, persistentSecret, startLocalDatabase, type LocalDatabase } from './lib/local-database.js';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './lib/local-s3.js';
+import { localRunner, runnerArgs, type LocalRunner } from './lib/offline.js';
 import { startPoolerIfAsked, type PgBouncer } from './lib/pgbouncer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,7 +70,7 @@ function serve(url: string, lambdaPort: number, s3: LocalS3 | undefined): ChildP
     // Powertools dev mode: each invocation's log line pretty-printed for reading in a terminal.
     POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true',
   };
-  const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local', '--lambdaPort', String(lambdaPort)], {
+  const offline = spawn(`${root}node_modules/.bin/serverless`, ['offline', 'start', '--stage', 'local', '--lambdaPort', String(lambdaPort), ...runnerArgs(runner)], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,6 +103,7 @@ let local: LocalDatabase | undefined;
 let pooler: PgBouncer | undefined;
 let s3: LocalS3 | undefined;
 let stopping = false;
+let runner: LocalRunner = 'workers';
 
 /** Ctrl-C ends everything within a few seconds, even a serverless-offline that stopped answering. */
 async function stop(code: number): Promise<void> {
@@ -124,6 +126,8 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 try {
+  runner = localRunner(process.env.LOCAL_RUNNER);
+  if (runner === 'in-process') say('LOCAL_RUNNER=in-process: one module per function serves every request; source changes are not reloaded');
   const db = await database();
   local = db.local;
   // DB_POOLER=pgbouncer: the API talks to PgBouncer, as deployed functions talk to RDS Proxy.
