@@ -74,8 +74,9 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
 /**
  * A first import (this database holds no transaction yet) loads without the write costs that
  * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
- * GIN indexes) and its foreign keys are dropped and the per-statement totals trigger disabled;
- * `finishFirstImport` then computes the totals by one aggregate and puts the rest back (each
+ * GIN indexes), its foreign keys and book_activity's indexes (but its key) are dropped, and the
+ * per-statement totals and history triggers disabled; `finishFirstImport` then computes the
+ * totals by one aggregate, writes the history by one insert, and puts the rest back (each
  * foreign key checked by one join, each index built sorted). All of it in the caller's one
  * transaction: a failure anywhere rolls back to the empty table with every index, constraint
  * and trigger in place, and a re-run starts over. Meanwhile `transactions` is held exclusively,
@@ -98,10 +99,13 @@ export async function startFirstImport(db: Db): Promise<string[] | undefined> {
      FROM pg_constraint WHERE conrelid = 'transactions'::regclass AND contype = 'f'
      UNION ALL
      SELECT * FROM (SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
-       FROM pg_index i WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
+       FROM pg_index i
+       WHERE (i.indrelid = 'transactions'::regclass AND NOT i.indisunique) OR (i.indrelid = 'book_activity'::regclass AND NOT i.indisprimary)
+       ORDER BY i.indexrelid) AS i`,
   );
   for (const r of rows) await db.query(r.drop);
   await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
+  await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_history_insert');
   return rows.map((r) => r.restore);
 }
 
@@ -125,6 +129,13 @@ export async function finishFirstImport(db: Db, restore: readonly string[]): Pro
        SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net`,
   );
   await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_totals_insert');
+  // Each entry's "created" version, as the history trigger (1764000080000_shared-books.sql) would
+  // have written it batch by batch: one statement, before book_activity's indexes are rebuilt.
+  await db.query(
+    `INSERT INTO book_activity (book_id, at, actor_id, action, transaction_id, version, changes)
+     SELECT t.book_id, t.created_at, t.created_by, 'created', t.id, 1, cashbook_entry_whole(t, true) FROM transactions t`,
+  );
+  await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_history_insert');
   for (const statement of restore) await db.query(statement);
 }
 

@@ -14,7 +14,7 @@ const run = (...args: string[]) => runImportDjango(old.url, ...args);
 
 const schema = () =>
   Promise.all([
-    adminQuery(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'transactions' ORDER BY indexname`),
+    adminQuery(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('transactions', 'book_activity') ORDER BY indexname`),
     adminQuery(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'transactions'::regclass AND NOT tgisinternal ORDER BY tgname`),
     adminQuery(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'transactions'::regclass ORDER BY conname`),
   ]);
@@ -113,6 +113,14 @@ describeWith(['django'], 'import-django, first import', () => {
     expect(await adminQuery(`SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relname = 'transactions'`)).toEqual([
       { analyzed: true },
     ]);
+    // Written after the load by one insert, each entry's history is what the trigger writes: one
+    // "created" version, dated and signed as the old backend recorded it, every field in it.
+    expect(
+      await adminQuery(`SELECT count(*)::int AS entries,
+          count(*) FILTER (WHERE v.action = 'created' AND v.version = 1 AND v.at = t.created_at AND v.actor_id = t.user_id
+                             AND v.book_id = t.book_id AND v.changes = cashbook_entry_whole(t, true) AND NOT v.imported)::int AS versions
+        FROM transactions t LEFT JOIN book_activity v ON v.transaction_id = t.id`),
+    ).toEqual([{ entries: 61, versions: 61 }]);
 
     const second = await run();
     expect(second.code).toBe(0);
