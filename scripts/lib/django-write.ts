@@ -74,9 +74,12 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
 /**
  * A first import (this database holds no transaction yet) loads without the write costs that
  * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
- * GIN indexes), its foreign keys and book_activity's indexes (but its key) are dropped, and the
- * per-statement totals and history triggers disabled; `finishFirstImport` then computes the
- * totals by one aggregate, writes the history by one insert, and puts the rest back (each
+ * GIN indexes) and its foreign keys are dropped, and the per-statement totals and history
+ * triggers disabled: the rows are `legacy`, entries recorded before this backend, whose "created"
+ * version is shown from the row and written (`imported`) on their first change, as for the rows
+ * the shared-books migration found (1764000080000_shared-books.sql). A million history rows
+ * written during the load cost a third of its time. `finishFirstImport` then computes the
+ * totals by one aggregate and puts the rest back (each
  * foreign key checked by one join, each index built sorted). All of it in the caller's one
  * transaction: a failure anywhere rolls back to the empty table with every index, constraint
  * and trigger in place, and a re-run starts over. Meanwhile `transactions` is held exclusively,
@@ -100,8 +103,7 @@ export async function startFirstImport(db: Db): Promise<string[] | undefined> {
      UNION ALL
      SELECT * FROM (SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
        FROM pg_index i
-       WHERE (i.indrelid = 'transactions'::regclass AND NOT i.indisunique) OR (i.indrelid = 'book_activity'::regclass AND NOT i.indisprimary)
-       ORDER BY i.indexrelid) AS i`,
+       WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
   );
   for (const r of rows) await db.query(r.drop);
   await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
@@ -129,23 +131,20 @@ export async function finishFirstImport(db: Db, restore: readonly string[]): Pro
        SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net`,
   );
   await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_totals_insert');
-  // Each entry's "created" version, as the history trigger (1764000080000_shared-books.sql) would
-  // have written it batch by batch: one statement, before book_activity's indexes are rebuilt.
-  await db.query(
-    `INSERT INTO book_activity (book_id, at, actor_id, action, transaction_id, version, changes)
-     SELECT t.book_id, t.created_at, t.created_by, 'created', t.id, 1, cashbook_entry_whole(t, true) FROM transactions t`,
-  );
   await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_history_insert');
   for (const statement of restore) await db.query(statement);
 }
 
-/** A first import's batch: a plain insert (the table was empty and is held exclusively: no row to compare with). */
+/**
+ * A first import's batch: a plain insert (the table was empty and is held exclusively: no row to
+ * compare with) of `legacy` rows (startFirstImport).
+ */
 export async function insertTransactions(db: Db, json: string): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO transactions (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
-                               created_by, updated_by)
+                               created_by, updated_by, legacy)
      SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
-            i.user_id, i.user_id
+            i.user_id, i.user_id, true
      FROM json_to_recordset($1::json) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
        description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
      JOIN books b ON b.user_id = i.user_id AND b.is_default`,
