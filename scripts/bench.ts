@@ -15,6 +15,7 @@
 //   BENCH_REQUESTS   30                sequential requests per large-book measurement
 //   BENCH_STATEMENTS 0                 1: pg_stat_statements on, and each load point prints its
 //                                      statements' planning and execution ms per call (costs CPU itself)
+//   BENCH_PG_LOG     (unset)           set: the embedded PostgreSQL's log on stderr (a failed run's cause)
 // The default run takes about 10 minutes.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -221,6 +222,7 @@ const cpuPerOk = (cpu: CpuSpent, ok: number) => ({
 });
 
 const ESBUILD_PLUGINS = createRequire(import.meta.url)('./esbuild-plugins.cjs');
+const { S3_FUNCTIONS } = createRequire(import.meta.url)('./esbuild-aws-sdk.cjs') as { S3_FUNCTIONS: RegExp };
 
 /** Bundles handlers as serverless-esbuild does (same options and plugins as serverless.yml). */
 async function bundle(entries: Record<string, string>, outdir: string): Promise<Record<string, string>> {
@@ -250,7 +252,7 @@ async function coldStarts(env: Record<string, string>): Promise<Array<{ name: st
     .map((f) => f.slice(0, -3));
   // Bundled as deployed: the attachment functions apart, since only they may load the S3 SDK
   // (scripts/esbuild-aws-sdk.cjs refuses it in a build that holds any other function).
-  const withS3 = (n: string) => /^(create|complete|list|delete)-attachments?$/.test(n);
+  const withS3 = (n: string) => S3_FUNCTIONS.test(`functions/${n}.ts`);
   const bundles = {
     ...(await bundle(Object.fromEntries(names.filter(withS3).map((n) => [n, n])), join(root, 'bench/.build/cold-s3'))),
     ...(await bundle(Object.fromEntries(names.filter((n) => !withS3(n)).map((n) => [n, n])), join(root, 'bench/.build/cold'))),

@@ -114,3 +114,5 @@ module.exports = [
     },
   },
 ];
+// For scripts that bundle functions themselves (scripts/bench.ts): which may load the S3 SDK.
+module.exports.S3_FUNCTIONS = S3_FUNCTIONS;

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { activeUser, type Caller } from '../auth/active-user.js';
+import { recorder } from '../books/access.js';
 import type { Db } from '../db.js';
 import { ValidationError } from '../errors.js';
 import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
-import { recorder } from '../books/access.js';
 import { columns, lastChangedBy } from './queries.js';
 import type { Filters, listedTransactionOutput } from './schema.js';
 import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';

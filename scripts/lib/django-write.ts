@@ -102,8 +102,7 @@ export async function startFirstImport(db: Db): Promise<string[] | undefined> {
      FROM pg_constraint WHERE conrelid = 'transactions'::regclass AND contype = 'f'
      UNION ALL
      SELECT * FROM (SELECT format('DROP INDEX %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
-       FROM pg_index i
-       WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
+       FROM pg_index i WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
   );
   for (const r of rows) await db.query(r.drop);
   await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
