@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
+import { syncKept } from './kept-sync.js';
 
 // Creating the database and application role, and migrating, need an admin connection;
 // the app itself only ever connects as the application role.
@@ -60,6 +61,9 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
     logger: { info: log, warn: log, error: log, debug: () => {} },
     checkOrder: true,
   });
+  const kept = await syncKept(url);
+  for (const name of kept.created) log(`kept statement ${name} created`);
+  for (const name of kept.dropped) log(`kept statement ${name} dropped (no longer sent)`);
   return done.map((m) => m.name);
 }
 

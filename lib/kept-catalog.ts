@@ -1,0 +1,5 @@
+import type { KeptStatements } from './kept.js';
+import { KEPT_LISTS } from './transactions/list.js';
+
+/** Every set of kept statements, for `npm run migrate` (scripts/lib/kept-sync.ts). */
+export const KEPT_CATALOG: readonly KeptStatements[] = [KEPT_LISTS];

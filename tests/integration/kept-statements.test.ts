@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { withConnection, type Db } from '../../lib/db.js';
+import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
+import { KEPT_PREFIX, keptName } from '../../lib/kept.js';
+import { listLedger, listStatement } from '../../lib/transactions/list.js';
+import { transactionFiltersQuery } from '../../lib/transactions/schema.js';
+import { syncKept } from '../../scripts/lib/kept-sync.js';
+import { signUp } from '../support/accounts.js';
+import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
+import { invoke } from '../support/events.js';
+import { handler as createTransaction } from '../../functions/create-transaction.js';
+import { defaultBookOf } from '../support/sharing.js';
+
+// Kept statements (lib/kept.ts): the migrated database holds one function per kept shape, whose
+// body is exactly the text this code generates; requests of those shapes call it and get what
+// the text itself returns; a missing function (a deploy before its migrate) costs speed, never
+// an answer; the migrate step replaces what changed and drops what this code no longer sends.
+
+const keptTexts = () => KEPT_CATALOG.flatMap((set) => set.texts());
+
+const functionsNamed = (names: string[]) =>
+  adminQuery<{ name: string; body: string }>('SELECT proname AS name, prosrc AS body FROM pg_proc WHERE proname = ANY($1)', [names]);
+
+/** A Db that records what it sends, over a real connection. */
+function recording(db: Db, sent: string[]): Db {
+  return { query: (text, values) => (sent.push(text), db.query(text, values)) };
+}
+
+describe('kept statements', () => {
+  let user: { id: number; issuedAt: number };
+  let book: string;
+
+  beforeAll(async () => {
+    await resetData();
+    const alice = await signUp('kept');
+    user = { id: alice.id, issuedAt: Math.floor(Date.now() / 1000) };
+    book = await defaultBookOf(alice.id);
+    for (let i = 0; i < 7; i++) {
+      const body = { book, type: i % 3 ? 'expense' : 'income', amount: `${i + 1}.25`, category: 'kept', date: `2026-0${(i % 3) + 1}-1${i}` };
+      expect((await invoke(createTransaction, { method: 'POST', path: '/api/transactions/', body, token: alice.access })).status).toBe(201);
+    }
+  });
+  afterAll(() => expectNoAppConnections());
+
+  it('has a function for every kept shape, whose body is the text this code sends', async () => {
+    const texts = keptTexts();
+    expect(texts.length).toBeGreaterThan(0);
+    const found = await functionsNamed(texts.map(keptName));
+    for (const text of texts) {
+      const fn = found.find((f) => f.name === keptName(text));
+      expect(fn, `no function for:\n${text}`).toBeDefined();
+      expect(fn!.body).toContain(`RETURN QUERY ${text};`);
+    }
+  });
+
+  it('serves the first page, whole list and one book, through the function, with the rows the text returns', async () => {
+    for (const filters of [{}, { book }, { book, ordering: '-date' }]) {
+      const parsed = transactionFiltersQuery.parse(filters);
+      const sent: string[] = [];
+      const kept = await withConnection((db) => listLedger(recording(db, sent), user, parsed, { limit: 5, offset: 0 }));
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(new RegExp(`^SELECT \\* FROM ${KEPT_PREFIX}[0-9a-f]{24}\\(\\$1, `));
+      const { text, values } = listStatement(user, parsed, { limit: 5, offset: 0 });
+      const { rows } = await withConnection((db) => db.query<Record<string, unknown>>(text, values));
+      expect(kept.count).toBe(7);
+      expect(kept.rows.map((r) => [r.id, r.balance_after, r.created_by])).toEqual(rows.map((r) => [r.id, r.balance_after, r.created_by]));
+      expect(kept.rows).toHaveLength(5);
+    }
+  });
+
+  it('sends other shapes (a later page, a filter) as text', async () => {
+    for (const [filters, slice] of [[{ type: 'income' }, { limit: 5, offset: 0 }], [{}, { limit: 5, offset: 5 }]] as const) {
+      const sent: string[] = [];
+      await withConnection((db) => listLedger(recording(db, sent), user, transactionFiltersQuery.parse(filters), slice));
+      expect(sent[0]).toMatch(/^WITH /);
+    }
+  });
+
+  it('falls back to the text when the function is missing, then sync restores it and drops the stray one', async () => {
+    const [text] = keptTexts();
+    const name = keptName(text!);
+    const stray = `${KEPT_PREFIX}000000000000000000000000`;
+    await adminQuery(`ALTER FUNCTION ${name} RENAME TO ${stray}`);
+    try {
+      const sent: string[] = [];
+      const listed = await withConnection((db) => listLedger(recording(db, sent), user, transactionFiltersQuery.parse({}), { limit: 5, offset: 0 }));
+      expect(listed.rows).toHaveLength(5);
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatch(new RegExp(`^SELECT \\* FROM ${name}\\(`));
+      expect(sent[1]).toMatch(/^WITH /);
+      // This process remembers: no failed call first from now on.
+      sent.length = 0;
+      await withConnection((db) => listLedger(recording(db, sent), user, transactionFiltersQuery.parse({}), { limit: 5, offset: 0 }));
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^WITH /);
+    } finally {
+      const synced = await syncKept(inject('adminUrl'));
+      expect(synced).toEqual({ created: [name], dropped: [stray] });
+    }
+    expect(await functionsNamed([name, stray])).toEqual([expect.objectContaining({ name })]);
+  });
+
+  it('leaves an unchanged function alone and replaces one whose definition changed', async () => {
+    expect(await syncKept(inject('adminUrl'))).toEqual({ created: [], dropped: [] });
+    const name = keptName(keptTexts()[0]!);
+    await adminQuery(`COMMENT ON FUNCTION ${name} IS 'an older definition'`);
+    expect(await syncKept(inject('adminUrl'))).toEqual({ created: [name], dropped: [] });
+  });
+});
