@@ -50,6 +50,7 @@ const schema = z
     DB_RETRY_BASE_MS: int(1, 10_000).default(10),
     DB_RETRY_MAX_MS: int(1, 60_000).default(4_000),
     DB_DEADLINE_MARGIN_MS: int(0, 60_000).default(800),
+    DB_POOLED: bool.default(false),
     AWS_REGION: z.string().min(1).optional(),
     AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).default('cashbook-local'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -150,6 +151,8 @@ export interface DatabaseConfig {
   retryMaxMs: number;
   deadlineMarginMs: number;
   applicationName: string;
+  /** A pooler (RDS Proxy, PgBouncer) keeps backends between requests: kept statements pay off (lib/kept.ts). */
+  pooled: boolean;
 }
 
 export interface Config {
@@ -217,6 +220,7 @@ function databaseFromEnv(env: Env): DatabaseConfig {
     retryMaxMs: env.DB_RETRY_MAX_MS,
     deadlineMarginMs: env.DB_DEADLINE_MARGIN_MS,
     applicationName: env.AWS_LAMBDA_FUNCTION_NAME.slice(0, 63),
+    pooled: env.DB_POOLED,
   };
 }
 

@@ -22,6 +22,8 @@ export interface Db {
     text: string,
     values?: readonly unknown[],
   ): Promise<{ rows: R[]; rowCount: number | null }>;
+  /** The connection is a pooler's (DB_POOLED): its backend outlives the request (lib/kept.ts). */
+  readonly pooled?: boolean;
 }
 
 /** Per-invocation counters, reported in the invocation's log line. */
@@ -202,6 +204,7 @@ export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: Connec
     });
     let queries = 0;
     const db: Db = {
+      pooled: cfg.pooled,
       query: (text, values) => {
         queries++;
         return client.query(text, values as unknown[]) as never;

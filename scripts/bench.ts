@@ -357,9 +357,9 @@ async function inProcessScenario(scenario: string, via: string, clients: number,
 }
 
 /** serverless-offline with the invocation log lines' connection figures summed. */
-async function offlineWithStats(databaseUrl: string, jwtSecret: string, runner: LocalRunner) {
+async function offlineWithStats(databaseUrl: string, pooled: boolean, jwtSecret: string, runner: LocalRunner) {
   const stats = { attempts: 0, logged: 0, heldMs: 0 };
-  const offline = await startOffline({ DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
+  const offline = await startOffline({ DATABASE_URL: databaseUrl, DB_POOLED: String(pooled), JWT_SECRET: jwtSecret, LOG_LEVEL: 'info' }, 120_000, 'bench', (line) => {
     if (!line.startsWith('{') || !line.includes('"db":')) return;
     try {
       const { db } = JSON.parse(line);
@@ -762,7 +762,7 @@ async function main() {
         if (scenarios.includes('raw')) await record(() => rawScenario(url, via, budget));
         const load = scenarios.filter((s) => LOAD_SCENARIOS.includes(s));
         for (const runner of modes.includes('http') && (load.length || books.length || scenarios.includes('shared-book')) ? runners : []) {
-          const server = await offlineWithStats(url, jwtSecret, runner);
+          const server = await offlineWithStats(url, via === 'pooled', jwtSecret, runner);
           const first = runner === runners[0];
           try {
             for (const scenario of load) {

@@ -53,7 +53,7 @@ async function storage(): Promise<LocalS3 | undefined> {
   return s3;
 }
 
-function serve(url: string, lambdaPort: number, s3: LocalS3 | undefined): ChildProcess {
+function serve(url: string, pooled: boolean, lambdaPort: number, s3: LocalS3 | undefined): ChildProcess {
   const env = {
     ...process.env,
     ...(s3
@@ -65,6 +65,8 @@ function serve(url: string, lambdaPort: number, s3: LocalS3 | undefined): ChildP
         }
       : {}),
     DATABASE_URL: url,
+    // Through PgBouncer backends outlive requests: the kept statements pay off (lib/kept.ts).
+    ...(pooled ? { DB_POOLED: 'true' } : {}),
     JWT_SECRET: process.env.JWT_SECRET ?? persistentSecret(`${dataDir}/jwt-secret`),
     PORT: String(port),
     // Powertools dev mode: each invocation's log line pretty-printed for reading in a terminal.
@@ -134,7 +136,7 @@ try {
   pooler = await startPoolerIfAsked(process.env.DB_POOLER, db.url, connectionLimit, say, local?.adminUrl);
   if (!stopping) s3 = await storage();
   if (!stopping) {
-    offline = serve(pooler?.appUrl ?? db.url, await freePort(3002), s3);
+    offline = serve(pooler?.appUrl ?? db.url, pooler !== undefined, await freePort(3002), s3);
     offline.on('exit', (code) => void stop(code ?? 1));
     say(`ready to serve after ${((Date.now() - started) / 1000).toFixed(1)} s of setup`);
   }

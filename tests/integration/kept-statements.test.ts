@@ -21,9 +21,9 @@ const keptTexts = () => KEPT_CATALOG.flatMap((set) => set.texts());
 const functionsNamed = (names: string[]) =>
   adminQuery<{ name: string; body: string }>('SELECT proname AS name, prosrc AS body FROM pg_proc WHERE proname = ANY($1)', [names]);
 
-/** A Db that records what it sends, over a real connection. */
-function recording(db: Db, sent: string[]): Db {
-  return { query: (text, values) => (sent.push(text), db.query(text, values)) };
+/** A Db that records what it sends, over a real connection, as a pooler's (DB_POOLED) unless told. */
+function recording(db: Db, sent: string[], pooled = true): Db {
+  return { pooled, query: (text, values) => (sent.push(text), db.query(text, values)) };
 }
 
 describe('kept statements', () => {
@@ -66,6 +66,14 @@ describe('kept statements', () => {
       expect(kept.rows.map((r) => [r.id, r.balance_after, r.created_by])).toEqual(rows.map((r) => [r.id, r.balance_after, r.created_by]));
       expect(kept.rows).toHaveLength(5);
     }
+  });
+
+  it('sends the text in direct mode, where each request has a fresh backend to plan it anyway', async () => {
+    const sent: string[] = [];
+    const listed = await withConnection((db) => listLedger(recording(db, sent, false), user, transactionFiltersQuery.parse({}), { limit: 5, offset: 0 }));
+    expect(listed.rows).toHaveLength(5);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^WITH /);
   });
 
   it('sends other shapes (a later page, a filter) as text', async () => {

@@ -61,6 +61,7 @@ const db = (port: number, overrides: Partial<DatabaseConfig> = {}): DatabaseConf
   retryMaxMs: 20,
   deadlineMarginMs: 0,
   applicationName: 'cashbook-prod-listTransactions',
+  pooled: false,
   ...overrides,
 });
 

@@ -67,6 +67,7 @@ const db = (overrides: Partial<DatabaseConfig> = {}): DatabaseConfig => ({
   retryMaxMs: 50,
   deadlineMarginMs: 300,
   applicationName: 'cashbook-tls-test',
+  pooled: false,
   ...overrides,
 });
 

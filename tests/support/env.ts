@@ -2,6 +2,8 @@ import { inject } from 'vitest';
 
 // Runs in each test worker before the test file loads: lib/config.ts reads these at cold start.
 process.env.DATABASE_URL = inject('appUrl');
+// Through PgBouncer (TEST_POOLER=pgbouncer) as deployed behind RDS Proxy: kept statements on.
+if (inject('pooler')) process.env.DB_POOLED = 'true';
 process.env.JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 process.env.LOG_LEVEL = 'silent';
 process.env.AWS_LAMBDA_FUNCTION_NAME = 'cashbook-test';

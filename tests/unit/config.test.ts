@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         retryMaxMs: 4_000,
         deadlineMarginMs: 800,
         applicationName: 'cashbook-local',
+        pooled: false,
         region: undefined,
         sslCaFile: undefined,
       });

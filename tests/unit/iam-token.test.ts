@@ -17,6 +17,7 @@ const db = (overrides: Partial<DatabaseConfig> = {}): DatabaseConfig => ({
   retryMaxMs: 250,
   deadlineMarginMs: 300,
   applicationName: 'cashbook-test',
+  pooled: false,
   ...overrides,
 });
 
