@@ -33,7 +33,7 @@ import { appConnections } from './lib/database-setup.js';
 import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database.js';
 import { localRunner, startOffline, type LocalRunner } from './lib/offline.js';
 import { pgbouncerBinary, poolerActivity, processCpuMs, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
-import { postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
+import { postgresCpuByKind, postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
 
 for (const arg of process.argv.slice(2)) {
   const match = /^--([a-z-]+)=(.*)$/.exec(arg);
@@ -73,6 +73,8 @@ interface Result {
   statuses: Record<string, number>;
   /** PostgreSQL CPU ms per successful request. */
   pgCpuPerOk?: number;
+  /** pgCpuPerOk by kind of PostgreSQL process (backends, checkpointer, autovacuum worker, ...). */
+  pgCpuByKind?: Record<string, number>;
   /** PgBouncer's own CPU ms per successful request (pooled only). */
   bouncerCpuPerOk?: number;
   /** serverless-offline's CPU ms (process, worker threads, children) per successful request (http only). */
@@ -184,6 +186,8 @@ async function runWorkers(script: string, count: number, data: (i: number) => ob
 
 interface CpuSpent {
   pgMs: number;
+  /** pgMs by kind of PostgreSQL process (postgresCpuByKind), the bench's own backends left out. */
+  pgByKind: Map<string, number>;
   bouncerMs: number | undefined;
   /** serverless-offline: its process (worker threads included) and its children. */
   nodeMs: number | undefined;
@@ -199,13 +203,19 @@ type Meter = (offlinePid?: number) => () => CpuSpent;
  */
 function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined, offlinePid?: number): () => CpuSpent {
   const pg0 = postgresCpuMs(pmPid) - benchBackendsCpuMs();
+  const kinds0 = postgresCpuByKind(pmPid);
+  const benchBackends0 = benchBackendsCpuMs();
   const b0 = bouncer?.cpuMs() ?? 0;
   const n0 = offlinePid === undefined ? 0 : processTreeCpuMs(offlinePid);
   const l0 = process.cpuUsage();
   return () => {
     const load = process.cpuUsage(l0);
+    const kinds = postgresCpuByKind(pmPid);
+    for (const [kind, ms] of kinds0) kinds.set(kind, (kinds.get(kind) ?? 0) - ms);
+    kinds.set('backends', (kinds.get('backends') ?? 0) - (benchBackendsCpuMs() - benchBackends0));
     return {
       pgMs: postgresCpuMs(pmPid) - benchBackendsCpuMs() - pg0,
+      pgByKind: kinds,
       bouncerMs: bouncer ? bouncer.cpuMs() - b0 : undefined,
       nodeMs: offlinePid === undefined ? undefined : processTreeCpuMs(offlinePid) - n0,
       loadMs: (load.user + load.system) / 1000,
@@ -216,6 +226,7 @@ function cpuMeter(pmPid: number, bouncer: PgBouncer | undefined, offlinePid?: nu
 /** CPU ms per successful request, by process, for a result row. */
 const cpuPerOk = (cpu: CpuSpent, ok: number) => ({
   pgCpuPerOk: round(cpu.pgMs / Math.max(1, ok), 2),
+  pgCpuByKind: Object.fromEntries([...cpu.pgByKind].filter(([, ms]) => Math.abs(ms) >= 5).map(([kind, ms]) => [kind, round(ms / Math.max(1, ok), 2)])),
   bouncerCpuPerOk: cpu.bouncerMs === undefined ? undefined : round(cpu.bouncerMs / Math.max(1, ok), 2),
   nodeCpuPerOk: cpu.nodeMs === undefined ? undefined : round(cpu.nodeMs / Math.max(1, ok), 2),
   loadCpuPerOk: round(cpu.loadMs / Math.max(1, ok), 2),
@@ -757,6 +768,8 @@ async function main() {
         };
         results.push(full);
         log(`${full.scenario} ${via} ×${full.clients}: ${full.okPerSecond} ok/s, ${full.okPercent}% ok, p99 ${full.p99} ms, PG CPU ${full.pgCpuPerOk} ms/ok, peak ${full.peakConnections}`);
+        const byKind = Object.entries(full.pgCpuByKind ?? {}).map(([kind, ms]) => `${kind} ${ms}`);
+        log(`${full.scenario} ${via} ×${full.clients}: PG CPU ms/ok by process: ${byKind.join(', ') || 'none'}`);
       };
       try {
         if (scenarios.includes('raw')) await record(() => rawScenario(url, via, budget));

@@ -45,3 +45,37 @@ export function processTreeCpuMs(pid: number): number {
 
 /** Total CPU ms of the PostgreSQL cluster whose postmaster is `pid`. */
 export const postgresCpuMs = processTreeCpuMs;
+
+/** What a PostgreSQL process is, from its title (`postgres: checkpointer`, `postgres: user db host state`). */
+function postgresKind(pid: number, postmaster: number): string {
+  if (pid === postmaster) return 'postmaster + exited backends';
+  let title = '';
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return 'backends';
+  }
+  const kind = /postgres: (?:[\w.-]+\/\w+: )?(checkpointer|background writer|walwriter|autovacuum launcher|autovacuum worker|io worker|logical replication launcher|walsummarizer)/.exec(title);
+  return kind ? kind[1]! : 'backends';
+}
+
+/**
+ * The cluster's CPU ms by kind of process: the backends alive now, each background process,
+ * and the postmaster with what it reaped (a backend that exits moves its CPU there). Read twice,
+ * the difference says who spent a stretch's CPU (a checkpoint writing out a seeding, autovacuum).
+ */
+export function postgresCpuByKind(postmaster: number): Map<string, number> {
+  const byKind = new Map<string, number>();
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    const parent = parentOf(entry);
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const visit = (p: number) => {
+    const kind = postgresKind(p, postmaster);
+    byKind.set(kind, (byKind.get(kind) ?? 0) + processCpuMs(p, p === postmaster));
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(postmaster);
+  return byKind;
+}
