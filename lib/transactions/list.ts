@@ -8,7 +8,7 @@ import { signedAmount } from '../sql.js';
 import { filterSql, orderSql } from './filters.js';
 import { columns, lastChangedBy } from './queries.js';
 import { transactionFiltersQuery, type Filters, type listedTransactionOutput } from './schema.js';
-import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
+import { bookFoundSql, countSql, locateSql, monthStartSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
 
 // Filtered, ordered transactions with each one's running balance, in ONE statement, reading
 // the per-book totals (lib/transactions/totals.ts) instead of every earlier row of a book:
@@ -18,8 +18,9 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
 //           totals, so OFFSET skips at most that day's rows (see locateSql);
 //   page    the requested slice, straight off an index in the requested order;
 //   bounds  per (book, day) on the page, its first (or last) page row in ledger order;
-//   ledger  balance_after = the book's balance at a day boundary (at most ~50 total rows)
-//           + a running sum (window function) over the book's rows of that day between the
+//   days    the book's balance at each page day's start (or end): per (book, month) its balance
+//           at the month's start (a few dozen total rows) + the month's day totals up to that day;
+//   ledger  balance_after = that balance + a running sum (window function) over the book's rows of that day between the
 //           boundary and the page's row, read in index order (no sort). It covers ALL the
 //           book's rows, not only the filtered ones: the balance is the book's, whatever the
 //           filters and the page. For a newest-first page the sum runs back from the day's
@@ -27,7 +28,7 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, ownBooksSql, paramsOf,
 // The page rows pick their balances out of one jsonb map (id -> balance) instead of a join:
 // with stale statistics (right after a bulk import) the planner chose a nested loop for a
 // join of two CTEs. The map is MATERIALIZED: with a page estimated at one row, the planner
-// otherwise recomputed it once per page row. Every step is a 1-row or per-(book, day) step.
+// otherwise recomputed it once per page row. Every step is a 1-row, per-(book, month) or per-(book, day) step.
 // The ledger index does not hold user_id: the book ids come from the page, itself scoped to the user.
 
 /**
@@ -167,9 +168,17 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
 }
 
 /**
- * The CTEs `bounds` and `ledger` (balances of the page rows, by id). `fromEnd`: sum back from
- * the end of each day (the balance after the day, minus the rows after the page row);
- * otherwise forward from its start.
+ * The CTEs `bounds`, `months`, `days` and `ledger` (balances of the page rows, by id).
+ *   bounds  per (book, day) on the page, the row the day's running sum starts or ends at;
+ *   months  per (book, month) of those days, the balance at the month's start (its years and
+ *           months before, from the totals), then the month's day totals in order (at most 31
+ *           rows, off book_totals' key) summed up to each day: the balance at each page day's
+ *           start or end. Once per (book, month), not once per day: a page of a book with an
+ *           entry or two a day spans ~50 days and one or two months;
+ *   ledger  each day's balance + a running sum over the book's rows of that day between the
+ *           boundary and the page row.
+ * `fromEnd`: sum back from the end of each day (the balance after the day, minus the rows after
+ * the page row); otherwise forward from its start.
  */
 function ledgerSql(fromEnd: boolean): string {
   const direction = fromEnd ? '' : ' DESC';
@@ -179,11 +188,21 @@ function ledgerSql(fromEnd: boolean): string {
   return `bounds AS (
        SELECT DISTINCT ON (book_id, date) book_id, date, created_at, id FROM page
        ORDER BY book_id, date, created_at${direction}, id${direction}
+     ), days AS MATERIALIZED (
+       SELECT m.book_id, d.starts AS date, start.total + d.upto${fromEnd ? '' : ' - d.net'} AS total
+       FROM (SELECT DISTINCT book_id, date_trunc('month', date::timestamp)::date AS month FROM bounds) AS m
+       -- OFFSET 0 keeps these per-(book, month) steps.
+       CROSS JOIN LATERAL (SELECT ${monthStartSql('m.book_id', 'm.month')} AS total OFFSET 0) AS start
+       CROSS JOIN LATERAL (
+         SELECT a.starts, a.net, sum(a.net) OVER (ORDER BY a.starts ROWS UNBOUNDED PRECEDING) AS upto
+         FROM book_totals a
+         WHERE a.book_id = m.book_id AND a.grain = 0 AND a.starts >= m.month AND a.starts < (m.month + interval '1 month')::date
+         OFFSET 0
+       ) AS d
      ), ledger AS MATERIALIZED (
        SELECT COALESCE(jsonb_object_agg(w.id::text, (${fromEnd ? 'base.total - w.running' : 'base.total + w.running'})::text), '{}') AS balances
        FROM bounds b
-       -- OFFSET 0 keeps this a per-(book, day) step: flattened, it ran once per ledger row.
-       CROSS JOIN LATERAL (SELECT ${balanceAtSql('b.book_id', 'b.date', fromEnd)} AS total OFFSET 0) AS base
+       CROSS JOIN LATERAL (SELECT days.total FROM days WHERE days.book_id = b.book_id AND days.date = b.date) AS base
        CROSS JOIN LATERAL (
          SELECT l.id, ${window} AS running
          FROM transactions l

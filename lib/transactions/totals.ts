@@ -198,14 +198,19 @@ export function locateSql(
  * category and type).
  */
 export function balanceAtSql(book: string, day: string, inclusive: boolean): string {
-  const year = `date_trunc('year', ${day}::timestamp)::date`;
   const month = `date_trunc('month', ${day}::timestamp)::date`;
-  const part = (condition: string) =>
-    `COALESCE((SELECT sum(a.net) FROM book_totals a WHERE a.book_id = ${book} AND ${condition}), 0)`;
-  return `(${part(`a.grain = 2 AND a.starts < ${year}`)}
-     + ${part(`a.grain = 1 AND a.starts >= ${year} AND a.starts < ${month}`)}
-     + ${part(`a.grain = 0 AND a.starts >= ${month} AND a.starts ${inclusive ? '<=' : '<'} ${day}`)})`;
+  return `(${monthStartSql(book, month)}
+     + ${totalsPart(book, `a.grain = 0 AND a.starts >= ${month} AND a.starts ${inclusive ? '<=' : '<'} ${day}`)})`;
 }
+
+/** A book's balance at the start of `month` (a first of the month): its years before, then its months of that year before. */
+export function monthStartSql(book: string, month: string): string {
+  const year = `date_trunc('year', ${month}::timestamp)::date`;
+  return `(${totalsPart(book, `a.grain = 2 AND a.starts < ${year}`)} + ${totalsPart(book, `a.grain = 1 AND a.starts >= ${year} AND a.starts < ${month}`)})`;
+}
+
+const totalsPart = (book: string, condition: string) =>
+  `COALESCE((SELECT sum(a.net) FROM book_totals a WHERE a.book_id = ${book} AND ${condition}), 0)`;
 
 /** A book's balance: the sum of its year rows. */
 export const bookBalanceSql = (book: string) =>
