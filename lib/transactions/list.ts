@@ -133,8 +133,11 @@ export async function listLedger(
  *           `book_id <> ALL (…)` filter the planner cannot estimate (with one, it sorted the
  *           whole account instead of reading the index in order).
  *   shared  each book in scope of another account (and, in that rare case, each of their own),
- *           read through its own (account, book) rows with a per-book limit: at most (page
- *           end) rows per book, whatever the books' sizes.
+ *           read off the book's ledger index backwards with a per-book limit: at most (page
+ *           end) rows per book, whatever the sizes of the book and of its account. No
+ *           `t.user_id = own.account` (a book's entries are all in its account anyway): with
+ *           it the planner ANDed a bitmap of the account's rows, every row of an owner's
+ *           1,000,000-row account (4,000 buffers, 39 ms) for a member's list of a 40-row book.
  * then merged, in order, and cut to the page. Each branch is planned on every call, used or not
  * (about 0.3 ms each): two, not three.
  */
@@ -159,7 +162,7 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
          ${mine}
          UNION ALL
          (SELECT shared.* FROM own CROSS JOIN LATERAL (
-            SELECT t.* FROM transactions t WHERE t.user_id = own.account AND t.book_id = own.id AND ${p.where}
+            SELECT t.* FROM transactions t WHERE t.book_id = own.id AND ${p.where}
             ORDER BY ${order} LIMIT ${upto}) AS shared
           WHERE own.account <> $1${p.book ? '' : ` OR ${hidden}`})
        ) AS merged
