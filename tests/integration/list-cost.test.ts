@@ -30,7 +30,8 @@ describe("a member's list of a shared book", () => {
   beforeAll(async () => {
     await resetData();
     [owner, member] = await Promise.all([signUp('owner'), signUp('member')]);
-    [{ id: shared }] = await adminQuery<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, 'shared', 'INR') RETURNING id`, [owner.id]);
+    const [book] = await adminQuery<{ id: string }>(`INSERT INTO books (user_id, name, currency) VALUES ($1, 'shared', 'INR') RETURNING id`, [owner.id]);
+    shared = book!.id;
     await addMember(shared, member.id, 'operator');
     // Other accounts, as on any server: the planner's estimate for "the entries of an account"
     // is the table's rows over its accounts, which made the owner's account look small.
