@@ -30,22 +30,18 @@ export interface KeptStatements {
   query<R extends object>(db: Db, text: string, values: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-const registry: KeptStatements[] = [];
 /** Names this process found missing: sent as text from then on, without a failed call first. */
 const missing = new Set<string>();
 
-/** Every set of kept shapes created so far (kept-sync imports the modules that make them). */
-export const registeredKept = (): readonly KeptStatements[] => registry;
-
 /**
- * A set of kept shapes. `shapes` generates each shape's text from sample inputs (the values
- * travel as parameters, so any input of that shape gives the same text); it runs once, on the
- * first query, not at cold start.
+ * A set of kept shapes; list it in lib/kept-catalog.ts, which migrate reads. `shapes` generates
+ * each shape's text from sample inputs (the values travel as parameters, so any input of that
+ * shape gives the same text); it runs once, on the first query, not at cold start.
  */
 export function keptStatements(label: string, shapes: () => readonly string[]): KeptStatements {
   let names: Map<string, string> | undefined;
   const named = () => (names ??= new Map(shapes().map((text) => [text, keptName(text)])));
-  const set: KeptStatements = {
+  return {
     label,
     texts: () => [...named().keys()],
     async query<R extends object>(db: Db, text: string, values: readonly unknown[]) {
@@ -63,6 +59,4 @@ export function keptStatements(label: string, shapes: () => readonly string[]): 
       }
     },
   };
-  registry.push(set);
-  return set;
 }

@@ -20,8 +20,9 @@ import { bookFoundSql, countSql, locateSql, monthStartSql, ownBooksSql, paramsOf
 //   bounds  per (book, day) on the page, its first (or last) page row in ledger order;
 //   days    the book's balance at each page day's start (or end): per (book, month) its balance
 //           at the month's start (a few dozen total rows) + the month's day totals up to that day;
-//   ledger  balance_after = that balance + a running sum (window function) over the book's rows of that day between the
-//           boundary and the page's row, read in index order (no sort). It covers ALL the
+//   ledger  balance_after = that balance + a running sum (window function) over the book's
+//           rows of that day between the boundary and the page's row, read in index order
+//           (no sort). It covers ALL the
 //           book's rows, not only the filtered ones: the balance is the book's, whatever the
 //           filters and the page. For a newest-first page the sum runs back from the day's
 //           end (page 1 reads just its own rows), otherwise forward from the day's start.
@@ -171,9 +172,9 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
 }
 
 /**
- * The CTEs `bounds`, `months`, `days` and `ledger` (balances of the page rows, by id).
+ * The CTEs `bounds`, `days` and `ledger` (balances of the page rows, by id).
  *   bounds  per (book, day) on the page, the row the day's running sum starts or ends at;
- *   months  per (book, month) of those days, the balance at the month's start (its years and
+ *   days    per (book, month) of those days, the balance at the month's start (its years and
  *           months before, from the totals), then the month's day totals in order (at most 31
  *           rows, off book_totals' key) summed up to each day: the balance at each page day's
  *           start or end. Once per (book, month), not once per day: a page of a book with an

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withConnection, type Db } from '../../lib/db.js';
 import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
@@ -16,6 +19,7 @@ import { defaultBookOf } from '../support/sharing.js';
 // the text itself returns; a missing function (a deploy before its migrate) costs speed, never
 // an answer; the migrate step replaces what changed and drops what this code no longer sends.
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const keptTexts = () => KEPT_CATALOG.flatMap((set) => set.texts());
 
 const functionsNamed = (names: string[]) =>
@@ -41,6 +45,12 @@ describe('kept statements', () => {
     }
   });
   afterAll(() => expectNoAppConnections());
+
+  it('lists every set of kept shapes in the catalog migrate reads', () => {
+    const sources = readdirSync(join(root, 'lib'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && f !== 'kept.ts');
+    const sets = sources.flatMap((f) => readFileSync(join(root, 'lib', f), 'utf8').match(/= keptStatements\(/g) ?? []);
+    expect(sets.length).toBe(KEPT_CATALOG.length);
+  });
 
   it('has a function for every kept shape, whose body is the text this code sends', async () => {
     const texts = keptTexts();
