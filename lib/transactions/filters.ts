@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js';
 import type { Filters, OrderTerm } from './schema.js';
 
 // Filters -> a parameterised WHERE clause over `transactions t`. Only the filters that were
@@ -45,3 +46,7 @@ export function orderSql(terms: readonly OrderTerm[], prefix = 't.'): string {
   parts.push(`${prefix}id DESC`);
   return parts.join(', ');
 }
+
+/** django-filter's ModelChoiceFilter message: the same for a missing book and another user's. */
+export const unknownBookFilter = () =>
+  new ValidationError({ book: ['Select a valid choice. That choice is not one of the available choices.'] });

@@ -2,10 +2,9 @@ import type { z } from 'zod';
 import { activeUser, type Caller } from '../auth/active-user.js';
 import { recorder } from '../books/access.js';
 import type { Db } from '../db.js';
-import { ValidationError } from '../errors.js';
 import { keptStatements } from '../kept.js';
 import { signedAmount } from '../sql.js';
-import { filterSql, orderSql } from './filters.js';
+import { filterSql, orderSql, unknownBookFilter } from './filters.js';
 import { columns, lastChangedBy } from './queries.js';
 import { transactionFiltersQuery, type Filters, type listedTransactionOutput } from './schema.js';
 import { bookFoundSql, countSql, locateSql, monthStartSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
@@ -215,7 +214,3 @@ function ledgerSql(fromEnd: boolean): string {
        WHERE (SELECT ids FROM page_ids) ? w.id::text
      )`;
 }
-
-/** django-filter's ModelChoiceFilter message: the same for a missing book and another user's. */
-export const unknownBookFilter = () =>
-  new ValidationError({ book: ['Select a valid choice. That choice is not one of the available choices.'] });

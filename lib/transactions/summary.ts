@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { activeUser, type Caller } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
-import { filterSql } from './filters.js';
-import { unknownBookFilter } from './list.js';
+import { filterSql, unknownBookFilter } from './filters.js';
 import type { Filters, transactionSummaryOutput } from './schema.js';
 import { bookFoundSql, ownBooksSql, paramsOf, scopedRows, summaryGroupsSql, summaryTally } from './totals.js';
 

@@ -6,8 +6,8 @@ import { activeUser, type Caller } from '../auth/active-user.js';
 import { mayEditEntry, memberBooks, memberRole, roleIn } from '../books/access.js';
 import { savedResponseCte, type SaveAs } from '../idempotency.js';
 import { isoTimestamp } from '../sql.js';
+import { unknownBookFilter } from '../transactions/filters.js';
 import { columns as entryColumns } from '../transactions/queries.js';
-import { unknownBookFilter } from '../transactions/list.js';
 import type { CreateTransferInput, PatchTransferInput, TransferFilters, transferOutput } from './schema.js';
 
 // Data access for transfers. A transfer is the pair of entries sharing transactions.transfer_id
