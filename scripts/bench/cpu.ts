@@ -21,19 +21,26 @@ function parentOf(pid: string): number | undefined {
   }
 }
 
-/** Total CPU ms of the process `pid` and all its descendants (0 where /proc is missing). */
-export function processTreeCpuMs(pid: number): number {
-  let entries: string[] = [];
+/** Every live process's children, by parent pid (undefined where /proc is missing). */
+function childrenByParent(): Map<number, number[]> | undefined {
+  let entries: string[];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
   } catch {
-    return processCpuMs(pid, true);
+    return undefined;
   }
   const children = new Map<number, number[]>();
   for (const entry of entries) {
     const parent = parentOf(entry);
     if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
+  return children;
+}
+
+/** Total CPU ms of the process `pid` and all its descendants (0 where /proc is missing). */
+export function processTreeCpuMs(pid: number): number {
+  const children = childrenByParent();
+  if (!children) return processCpuMs(pid, true);
   let total = 0;
   const visit = (p: number) => {
     total += processCpuMs(p, true);
@@ -66,11 +73,7 @@ function postgresKind(pid: number, postmaster: number): string {
  */
 export function postgresCpuByKind(postmaster: number): Map<string, number> {
   const byKind = new Map<string, number>();
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    const parent = parentOf(entry);
-    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
+  const children = childrenByParent() ?? new Map<number, number[]>();
   const visit = (p: number) => {
     const kind = postgresKind(p, postmaster);
     byKind.set(kind, (byKind.get(kind) ?? 0) + processCpuMs(p, p === postmaster));

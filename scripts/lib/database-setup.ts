@@ -34,7 +34,8 @@ export function roleSettingsFor(mode: 'direct' | 'proxy'): RoleSettings {
   return mode === 'proxy' ? { ...DEFAULT_ROLE_SETTINGS, idleSessionTimeoutMs: 0 } : DEFAULT_ROLE_SETTINGS;
 }
 
-async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One admin connection for `fn`, closed whatever happens. */
+export async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'cashbook-setup' });
   await client.connect();
   try {
@@ -61,7 +62,7 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
     logger: { info: log, warn: log, error: log, debug: () => {} },
     checkOrder: true,
   });
-  const kept = await syncKept(url);
+  const kept = await withAdmin(url, (client) => syncKept(client));
   for (const name of kept.created) log(`kept statement ${name} created`);
   for (const name of kept.dropped) log(`kept statement ${name} dropped (no longer sent)`);
   return done.map((m) => m.name);

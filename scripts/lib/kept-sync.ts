@@ -72,12 +72,11 @@ $kept$`;
 }
 
 /**
- * Creates the kept functions of `sets` (all of this code's, by default) that are missing or
- * differ, drops the kept functions of other texts. Returns what it created and dropped.
+ * On `client` (an owner's connection), creates the kept functions of `sets` (all of this code's,
+ * by default) that are missing or differ, drops the kept functions of other texts. Returns what
+ * it created and dropped.
  */
-export async function syncKept(url: string, sets: readonly KeptStatements[] = KEPT_CATALOG): Promise<{ created: string[]; dropped: string[] }> {
-  const client = new pg.Client({ connectionString: url, application_name: 'cashbook-setup' });
-  await client.connect();
+export async function syncKept(client: pg.Client, sets: readonly KeptStatements[] = KEPT_CATALOG): Promise<{ created: string[]; dropped: string[] }> {
   try {
     await client.query('BEGIN');
     // Two migrates at once (two deploys, parallel test setups) would race on the same names.
@@ -113,8 +112,6 @@ export async function syncKept(url: string, sets: readonly KeptStatements[] = KE
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
-  } finally {
-    await client.end();
   }
 }
 

@@ -7,6 +7,7 @@ import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
 import { KEPT_PREFIX, keptName } from '../../lib/kept.js';
 import { listLedger, listStatement } from '../../lib/transactions/list.js';
 import { transactionFiltersQuery } from '../../lib/transactions/schema.js';
+import { withAdmin } from '../../scripts/lib/database-setup.js';
 import { syncKept } from '../../scripts/lib/kept-sync.js';
 import { signUp } from '../support/accounts.js';
 import { adminQuery, expectNoAppConnections, resetData } from '../support/db.js';
@@ -112,16 +113,16 @@ describe('kept statements', () => {
       expect(sent).toHaveLength(1);
       expect(sent[0]).toMatch(/^WITH /);
     } finally {
-      const synced = await syncKept(inject('adminUrl'));
+      const synced = await withAdmin(inject('adminUrl'), (c) => syncKept(c));
       expect(synced).toEqual({ created: [name], dropped: [stray] });
     }
     expect(await functionsNamed([name, stray])).toEqual([expect.objectContaining({ name })]);
   });
 
   it('leaves an unchanged function alone and replaces one whose definition changed', async () => {
-    expect(await syncKept(inject('adminUrl'))).toEqual({ created: [], dropped: [] });
+    expect(await withAdmin(inject('adminUrl'), (c) => syncKept(c))).toEqual({ created: [], dropped: [] });
     const name = keptName(keptTexts()[0]!);
     await adminQuery(`COMMENT ON FUNCTION ${name} IS 'an older definition'`);
-    expect(await syncKept(inject('adminUrl'))).toEqual({ created: [name], dropped: [] });
+    expect(await withAdmin(inject('adminUrl'), (c) => syncKept(c))).toEqual({ created: [name], dropped: [] });
   });
 });
