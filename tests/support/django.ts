@@ -67,9 +67,14 @@ export async function createOldDatabase(): Promise<OldDatabase> {
 
 /** Runs `npm run import-django -- --from <oldUrl> …args` into the test database; never rejects. */
 export async function runImportDjango(oldUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runImportDjangoTo(inject('adminUrl'), oldUrl, ...args);
+}
+
+/** `npm run import-django` into `targetUrl` (DATABASE_URL). */
+export async function runImportDjangoTo(targetUrl: string, oldUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/import-django.ts', '--from', oldUrl, ...args], {
-      env: { ...process.env, DATABASE_URL: inject('adminUrl'), DEFAULT_CURRENCY: 'EUR' },
+      env: { ...process.env, DATABASE_URL: targetUrl, DEFAULT_CURRENCY: 'EUR' },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {

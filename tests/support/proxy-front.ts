@@ -13,6 +13,9 @@ export interface ProxyFront {
   cancelsDropped: number;
   /** Logins refused with `refuseWith`. */
   refused: number;
+  /** Client connections open now, and the most open at once: each counts from its accept to its client's FIN. */
+  open: number;
+  maxOpen: number;
   /** When set, every login gets a FATAL ErrorResponse with this text (no SQLSTATE is documented: 08P01 here). */
   refuseWith: string | undefined;
   close(): Promise<void>;
@@ -32,6 +35,8 @@ export async function startProxyFront(upstream: { host: string; port: number }):
     port: 0,
     cancelsDropped: 0,
     refused: 0,
+    open: 0,
+    maxOpen: 0,
     refuseWith: undefined,
     close: () =>
       new Promise<void>((resolve) => {
@@ -41,7 +46,18 @@ export async function startProxyFront(upstream: { host: string; port: number }):
   };
   const server: Server = createServer((client) => {
     sockets.add(client);
-    client.on('close', () => sockets.delete(client));
+    front.maxOpen = Math.max(front.maxOpen, ++front.open);
+    // A client's FIN reaches this side before its server can close, so before its next connect.
+    let counted = true;
+    const uncount = () => {
+      if (counted) front.open--;
+      counted = false;
+    };
+    client.on('end', uncount);
+    client.on('close', () => {
+      uncount();
+      sockets.delete(client);
+    });
     client.on('error', () => client.destroy());
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
