@@ -177,9 +177,9 @@ async function copyTransactions(
   // The next batch is read from the old database while this one is written here: still one
   // connection to each, and the two servers work at the same time.
   for (let next = read(FIRST_UUID); ; ) {
-    const { rows: batch, json } = await next;
-    if (batch.length === 0) break;
-    next = read(batch.at(-1)!.id);
+    const { rows: batch, json, last } = await next;
+    if (last === undefined) break;
+    next = read(last);
     // A failed write must not leave the read-ahead's rejection unhandled.
     next.catch(() => undefined);
     transactions.read += batch.length;

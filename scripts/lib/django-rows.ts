@@ -47,7 +47,10 @@ export async function readUsers(db: Db, afterId: number, limit: number): Promise
  * The next batch of transactions after `afterId`; with `since`, only rows created or updated
  * after it. The server sends the batch as one JSON text (half the cost of row-by-row output on
  * this machine); amounts come as text so no float ever holds one, timestamps as ISO 8601 with
- * microseconds. The text is returned too: a batch written whole is sent on as it came.
+ * microseconds. The text is returned too: a batch written whole is sent on as it came. `last`
+ * is the batch's greatest id, where the next batch starts: json_agg is not asked to keep the
+ * subquery's order (sorting the batch again cost a fifth of the read), so it is not taken from
+ * the array's end. A uuid's text compares as its bytes do.
  */
 export async function readTransactions(
   db: Db,
@@ -55,9 +58,9 @@ export async function readTransactions(
   afterId: string,
   limit: number,
   since: string | undefined,
-): Promise<{ rows: DjangoTransaction[]; json: string }> {
+): Promise<{ rows: DjangoTransaction[]; json: string; last: string | undefined }> {
   const { rows } = await db.query<{ batch: string | null }>(
-    `SELECT json_agg(x ORDER BY x.id)::text AS batch FROM (
+    `SELECT json_agg(x)::text AS batch FROM (
        SELECT id, user_id::text AS user_id, type, amount::text AS amount, category, description, date, payment_mode,
               created_at, updated_at
        FROM ${quoteTable(table)}
@@ -66,7 +69,10 @@ export async function readTransactions(
     since ? [afterId, limit, since] : [afterId, limit],
   );
   const json = rows[0]?.batch ?? '[]';
-  return { rows: JSON.parse(json) as DjangoTransaction[], json };
+  const batch = JSON.parse(json) as DjangoTransaction[];
+  let last: string | undefined;
+  for (const t of batch) if (last === undefined || t.id > last) last = t.id;
+  return { rows: batch, json, last };
 }
 
 /** How many rows the import will read (for the progress line's ETA), and when it started (the old server's clock). */
