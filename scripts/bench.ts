@@ -479,16 +479,16 @@ async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[
 
 /** BENCH_STATEMENTS=1: the application role's statements of the last point, by total time. */
 async function printStatements(label: string) {
-  const rows = await adminQuery<{ calls: string; plan: number; exec: number; blocks: number; query: string }>(
-    `SELECT calls, round((total_plan_time / greatest(plans, 1))::numeric, 3)::float AS plan,
+  const rows = await adminQuery<{ calls: string; plans: string; plan: number; exec: number; blocks: number; query: string }>(
+    `SELECT calls, plans, round((total_plan_time / greatest(plans, 1))::numeric, 3)::float AS plan,
             round((total_exec_time / greatest(calls, 1))::numeric, 3)::float AS exec,
             round(((shared_blks_hit + shared_blks_read)::numeric / greatest(calls, 1)), 1)::float AS blocks,
             left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query
      FROM pg_stat_statements WHERE userid = '${APP_ROLE}'::regrole
      ORDER BY total_plan_time + total_exec_time DESC LIMIT 15`,
   );
-  console.log(`\nStatements of ${label} (pg_stat_statements: calls, mean planning ms, mean execution ms, blocks/call; the top 15 by total time):`);
-  for (const r of rows) console.log(`  ${r.calls.padStart(6)}  ${r.plan.toFixed(3).padStart(7)}  ${r.exec.toFixed(3).padStart(7)}  ${String(r.blocks).padStart(7)}  ${r.query}`);
+  console.log(`\nStatements of ${label} (pg_stat_statements: calls, plans, mean ms per planning, mean execution ms, blocks/call; the top 15 by total time):`);
+  for (const r of rows) console.log(`  ${r.calls.padStart(6)}  ${r.plans.padStart(6)}  ${r.plan.toFixed(3).padStart(7)}  ${r.exec.toFixed(3).padStart(7)}  ${String(r.blocks).padStart(7)}  ${r.query}`);
 }
 
 /** One book of `rows` rows and one of 1,000, for one user; INSERT … SELECT generate_series. */
