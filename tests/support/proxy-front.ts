@@ -3,6 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 // A TCP front that behaves like RDS Proxy where PgBouncer does not: it never forwards a
 // CancelRequest (the protocol's out-of-band cancel), and it can refuse every login with one of
 // RDS Proxy's documented error texts. Everything else is piped to the real server (or PgBouncer).
+// It also counts the client connections open at once (how many a script holds to one database).
 
 const CANCEL_REQUEST = 80877102;
 const SSL_REQUEST = 80877103;
