@@ -2,15 +2,20 @@ import { moveUserIdsPastImported, normalisedDuplicates, upsertUsers, userClashes
 import type { DatabaseConfig } from '../../lib/config.js';
 import { withConnection, withTransaction, type Db } from '../../lib/db.js';
 import {
+  changedTransactionIds,
   countSource,
   FIRST_UUID,
+  readTransactionPages,
   readTransactions,
+  readTransactionsById,
   quoteTable as quote,
   readUsers,
   transactionProblem,
   userProblem,
   type DjangoTransaction,
+  type PhysicalStart,
   type Rejected,
+  type Tid,
 } from './django-rows.js';
 import {
   deleteTransactions,
@@ -132,18 +137,30 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   await withConnection(moveUserIdsPastImported, conn(opts.target));
 
   const transactions = { ...counts(), deleted: 0 };
-  const copy = (write: Write, store: Store) => copyTransactions(opts, conn, clashed, transactions, rejected, progress, write, store);
+  const copy = <C>(read: Read<C>, from: C, write: Write, store: Store) =>
+    copyTransactions(opts, clashed, transactions, rejected, progress, read, from, write, store);
+  const byId: Read<string> = async (after) => {
+    const batch = await withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
+    return { ...batch, next: batch.rows.length < opts.batchSize ? undefined : batch.last };
+  };
   const first = await withTransaction(async (db) => {
     const restore = await startFirstImport(db);
     if (!restore) return false;
-    await copy(
-      (fn) => fn(db),
-      async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 }),
-    );
+    const write: Write = (fn) => fn(db);
+    const insert: Store = async (db, json) => ({ inserted: await insertTransactions(db, json), updated: 0 });
+    const physical = opts.since ? undefined : total.physical;
+    if (!physical) await copy(byId, FIRST_UUID, write, insert);
+    else {
+      await copy(inPages(opts, conn, physical, total.transactions), [0, 0] as Tid, write, insert);
+      // The rows written in the old database meanwhile, which the pages' read left out.
+      const ids = await withConnection((db) => changedTransactionIds(db, opts.transactionsTable, physical, MAX_CHANGED), conn(opts.source));
+      if (ids) await copy(idsFrom(opts, conn, ids), 0, write, upsertTransactions);
+      else await copy(byId, FIRST_UUID, write, upsertTransactions);
+    }
     await finishFirstImport(db, restore);
     return true;
   }, conn(opts.target));
-  if (!first) await copy((fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
+  if (!first) await copy(byId, FIRST_UUID, (fn) => withTransaction(fn, conn(opts.target)), upsertTransactions);
 
   if (opts.deleteMissing) transactions.deleted = await sweepDeleted(opts, conn, [...clashed]);
   // Fresh statistics for what was just written: until autovacuum gets to them, a list over a
@@ -155,33 +172,63 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
   return { users, transactions, rejected, clashes, seconds: (performance.now() - started) / 1000, startedAt: total.startedAt };
 }
 
+type Connect = (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number };
 type Write = (fn: (db: Db) => Promise<void>) => Promise<void>;
 type Store = (db: Db, json: string) => Promise<{ inserted: number; updated: number }>;
+/** Reads the batch at `cursor` (one short connection) and names the next one; undefined: this was the last. */
+type Read<C> = (cursor: C) => Promise<{ rows: DjangoTransaction[]; json: string; next: C | undefined }>;
 
 /**
- * The transactions, batch by batch: each batch is checked, then written by `store` through
- * `write` (its own short transaction, or a first import's one transaction).
+ * Past this many rows written in the old database during a first import's read of its pages, the
+ * import reads the whole table again by id instead of holding their ids (~80 bytes each).
  */
-async function copyTransactions(
+const MAX_CHANGED = 200_000;
+
+/** A first import's read of the old table in its physical order (readTransactionPages), a range of pages at a time. */
+function inPages(opts: ImportOptions, conn: Connect, start: PhysicalStart, rows: number): Read<Tid> {
+  // Pages a batch spans: as many as hold batchSize rows on average. A denser range is cut at
+  // batchSize rows and goes on after the last one read.
+  const span = Math.max(1, Math.ceil((opts.batchSize * start.pages) / Math.max(rows, 1)));
+  return async (after) => {
+    const end = Math.min(start.pages, after[0] + span);
+    const batch = await withConnection((db) => readTransactionPages(db, opts.transactionsTable, after, end, opts.batchSize, start), conn(opts.source));
+    return { ...batch, next: batch.last ?? (end < start.pages ? ([end, 0] as Tid) : undefined) };
+  };
+}
+
+/** The rows of `ids`, batchSize at a time; the cursor is an index into `ids`. */
+function idsFrom(opts: ImportOptions, conn: Connect, ids: readonly string[]): Read<number> {
+  return async (at) => {
+    const slice = ids.slice(at, at + opts.batchSize);
+    const batch = slice.length ? await withConnection((db) => readTransactionsById(db, opts.transactionsTable, slice), conn(opts.source)) : { rows: [], json: '[]' };
+    return { ...batch, next: at + opts.batchSize < ids.length ? at + opts.batchSize : undefined };
+  };
+}
+
+/**
+ * The transactions, batch by batch from `read`: each batch is checked, then written by `store`
+ * through `write` (its own short transaction, or a first import's one transaction).
+ */
+async function copyTransactions<C>(
   opts: ImportOptions,
-  conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
   clashed: ReadonlySet<string>,
   transactions: TableCounts,
   rejected: Rejected[],
   progress: Progress,
+  read: Read<C>,
+  from: C,
   write: Write,
   store: Store,
 ): Promise<void> {
-  const read = (after: string) =>
-    withConnection((db) => readTransactions(db, opts.transactionsTable, after, opts.batchSize, opts.since), conn(opts.source));
   // The next batch is read from the old database while this one is written here: still one
   // connection to each, and the two servers work at the same time.
-  for (let next = read(FIRST_UUID); ; ) {
-    const { rows: batch, json, last } = await next;
-    if (last === undefined) break;
-    next = read(last);
+  for (let next: ReturnType<Read<C>> | undefined = read(from); next; ) {
+    const { rows: batch, json, next: after }: Awaited<ReturnType<Read<C>>> = await next;
+    next = after === undefined ? undefined : read(after);
     // A failed write must not leave the read-ahead's rejection unhandled.
-    next.catch(() => undefined);
+    next?.catch(() => undefined);
+    // An empty batch: a range of pages with no row of the import's, or nothing (left) to read.
+    if (batch.length === 0) continue;
     transactions.read += batch.length;
     const bad = new Map<string, string>();
     const theirs = batch.filter((t) => !clashed.has(t.user_id));
@@ -217,7 +264,7 @@ async function copyTransactions(
  */
 async function sweepDeleted(
   opts: ImportOptions,
-  conn: (db: DatabaseConfig) => { db: DatabaseConfig; deadline: number },
+  conn: Connect,
   keep: readonly string[],
 ): Promise<number> {
   let deleted = 0;
