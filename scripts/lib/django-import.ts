@@ -22,6 +22,7 @@ import {
   finishFirstImport,
   insertTransactions,
   missingUsers,
+  replaceTransactions,
   startFirstImport,
   targetIdsInRange,
   upsertTransactions,
@@ -154,8 +155,8 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       await copy(inPages(opts, conn, physical, total.transactions), [0, 0] as Tid, write, insert);
       // The rows written in the old database meanwhile, which the pages' read left out.
       const ids = await withConnection((db) => changedTransactionIds(db, opts.transactionsTable, physical, MAX_CHANGED), conn(opts.source));
-      if (ids) await copy(idsFrom(opts, conn, ids), 0, write, upsertTransactions);
-      else await copy(byId, FIRST_UUID, write, upsertTransactions);
+      if (ids) await copy(idsFrom(opts, conn, ids), 0, write, replaceTransactions);
+      else await copy(byId, FIRST_UUID, write, replaceTransactions);
     }
     await finishFirstImport(db, restore);
     return true;

@@ -88,6 +88,13 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
  * Returns the statements that put everything back, or undefined when the table is not empty
  * (an import into a database that already holds transactions writes batch by batch).
  */
+/**
+ * The triggers a first import's load goes without: the totals are computed once at the end, and
+ * its rows are `legacy` (no version yet). The update triggers too, for the rows it reads again
+ * (replaceTransactions).
+ */
+const FIRST_IMPORT_OFF = ['transactions_totals_insert', 'transactions_history_insert', 'transactions_totals_update', 'transactions_history_update'];
+
 export async function startFirstImport(db: Db): Promise<string[] | undefined> {
   const empty = async () => (await db.query('SELECT 1 FROM transactions LIMIT 1')).rows.length === 0;
   if (!(await empty())) return undefined;
@@ -105,8 +112,7 @@ export async function startFirstImport(db: Db): Promise<string[] | undefined> {
        FROM pg_index i WHERE i.indrelid = 'transactions'::regclass AND NOT i.indisunique ORDER BY i.indexrelid) AS i`,
   );
   for (const r of rows) await db.query(r.drop);
-  await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_totals_insert');
-  await db.query('ALTER TABLE transactions DISABLE TRIGGER transactions_history_insert');
+  for (const trigger of FIRST_IMPORT_OFF) await db.query(`ALTER TABLE transactions DISABLE TRIGGER ${trigger}`);
   return rows.map((r) => r.restore);
 }
 
@@ -129,8 +135,7 @@ export async function finishFirstImport(db: Db, restore: readonly string[]): Pro
      ON CONFLICT (book_id, grain, starts, category, type) DO UPDATE
        SET entries = p.entries + EXCLUDED.entries, net = p.net + EXCLUDED.net`,
   );
-  await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_totals_insert');
-  await db.query('ALTER TABLE transactions ENABLE TRIGGER transactions_history_insert');
+  for (const trigger of FIRST_IMPORT_OFF) await db.query(`ALTER TABLE transactions ENABLE TRIGGER ${trigger}`);
   for (const statement of restore) await db.query(statement);
 }
 
@@ -150,4 +155,32 @@ export async function insertTransactions(db: Db, json: string): Promise<number> 
     [json],
   );
   return rowCount ?? 0;
+}
+
+/**
+ * A first import's rows read again (written in the old database while it read the pages): as
+ * insertTransactions, `legacy`, or over the row it inserted before, with its triggers still off.
+ */
+export async function replaceTransactions(db: Db, json: string): Promise<{ inserted: number; updated: number }> {
+  const { rows } = await db.query<{ inserted: string; updated: string }>(
+    `WITH written AS (
+       INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
+                                      created_by, updated_by, legacy)
+       SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
+              i.user_id, i.user_id, true
+       FROM json_to_recordset($1::json) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
+         description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
+       JOIN books b ON b.user_id = i.user_id AND b.is_default
+       ON CONFLICT (id) DO UPDATE SET
+         type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
+         date = excluded.date, payment_mode = excluded.payment_mode, created_at = excluded.created_at, updated_at = excluded.updated_at
+       WHERE (t.type, t.amount, t.category, t.description, t.date, t.payment_mode, t.created_at, t.updated_at)
+         IS DISTINCT FROM (excluded.type, excluded.amount, excluded.category, excluded.description, excluded.date,
+                           excluded.payment_mode, excluded.created_at, excluded.updated_at)
+       RETURNING xmax = 0 AS inserted
+     )
+     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
+    [json],
+  );
+  return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) };
 }
