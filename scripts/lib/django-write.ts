@@ -72,6 +72,13 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
 }
 
 /**
+ * The triggers a first import's load goes without: the totals are computed once at the end, and
+ * its rows are `legacy` (no version yet). The update triggers too, for the rows it reads again
+ * (replaceTransactions).
+ */
+const FIRST_IMPORT_OFF = ['transactions_totals_insert', 'transactions_history_insert', 'transactions_totals_update', 'transactions_history_update'];
+
+/**
  * A first import (this database holds no transaction yet) loads without the write costs that
  * a million rows pay one by one: the non-unique indexes of `transactions` (two of them trigram
  * GIN indexes) and its foreign keys are dropped, and the per-statement totals and history
@@ -88,13 +95,6 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
  * Returns the statements that put everything back, or undefined when the table is not empty
  * (an import into a database that already holds transactions writes batch by batch).
  */
-/**
- * The triggers a first import's load goes without: the totals are computed once at the end, and
- * its rows are `legacy` (no version yet). The update triggers too, for the rows it reads again
- * (replaceTransactions).
- */
-const FIRST_IMPORT_OFF = ['transactions_totals_insert', 'transactions_history_insert', 'transactions_totals_update', 'transactions_history_update'];
-
 export async function startFirstImport(db: Db): Promise<string[] | undefined> {
   const empty = async () => (await db.query('SELECT 1 FROM transactions LIMIT 1')).rows.length === 0;
   if (!(await empty())) return undefined;
