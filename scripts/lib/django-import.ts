@@ -22,7 +22,6 @@ import {
   finishFirstImport,
   insertTransactions,
   missingUsers,
-  replaceTransactions,
   startFirstImport,
   targetIdsInRange,
   upsertTransactions,
@@ -155,8 +154,10 @@ export async function importDjango(opts: ImportOptions): Promise<ImportSummary> 
       await copy(inPages(opts, conn, physical, total.transactions), [0, 0] as Tid, write, insert);
       // The rows written in the old database meanwhile, which the pages' read left out.
       const ids = await withConnection((db) => changedTransactionIds(db, opts.transactionsTable, physical, MAX_CHANGED), conn(opts.source));
-      if (ids) await copy(idsFrom(opts, conn, ids), 0, write, replaceTransactions);
-      else await copy(byId, FIRST_UUID, write, replaceTransactions);
+      // Written as the pages' rows are (legacy), over the row the pages gave if they gave it.
+      const again: Store = (db, json) => upsertTransactions(db, json, true);
+      if (ids) await copy(idsFrom(opts, conn, ids), 0, write, again);
+      else await copy(byId, FIRST_UUID, write, again);
     }
     await finishFirstImport(db, restore);
     return true;

@@ -15,8 +15,11 @@ export async function missingUsers(db: Db, ids: readonly string[]): Promise<Set<
   return new Set(rows.map((r) => r.id));
 }
 
-/** `json`: the rows, a JSON array of django-rows.ts' DjangoTransaction. */
-export async function upsertTransactions(db: Db, json: string): Promise<{ inserted: number; updated: number }> {
+/**
+ * `json`: the rows, a JSON array of django-rows.ts' DjangoTransaction. `legacy`: the rows it
+ * inserts are entries recorded before this backend (a first import's, with its triggers off).
+ */
+export async function upsertTransactions(db: Db, json: string, legacy = false): Promise<{ inserted: number; updated: number }> {
   const { rows: counts } = await db.query<{ inserted: string; updated: string }>(
     `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_id bigint, type text, amount numeric, category text,
@@ -30,9 +33,9 @@ export async function upsertTransactions(db: Db, json: string): Promise<{ insert
              IS NOT DISTINCT FROM (i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at))
      ), written AS (
        INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
-                                      created_by, updated_by)
+                                      created_by, updated_by, legacy)
        SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
-              i.user_id, i.user_id
+              i.user_id, i.user_id, $2::boolean
        FROM changed i JOIN books b ON b.user_id = i.user_id AND b.is_default
        ON CONFLICT (id) DO UPDATE SET
          updated_by = excluded.updated_by, type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
@@ -43,7 +46,7 @@ export async function upsertTransactions(db: Db, json: string): Promise<{ insert
        RETURNING xmax = 0 AS inserted
      )
      SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
-    [json],
+    [json, legacy],
   );
   return { inserted: Number(counts[0]?.inserted ?? 0), updated: Number(counts[0]?.updated ?? 0) };
 }
@@ -74,7 +77,7 @@ export async function targetIdsInRange(db: Db, after: string, upTo: string | und
 /**
  * The triggers a first import's load goes without: the totals are computed once at the end, and
  * its rows are `legacy` (no version yet). The update triggers too, for the rows it reads again
- * (replaceTransactions).
+ * (upsertTransactions with `legacy`).
  */
 const FIRST_IMPORT_OFF = ['transactions_totals_insert', 'transactions_history_insert', 'transactions_totals_update', 'transactions_history_update'];
 
@@ -155,32 +158,4 @@ export async function insertTransactions(db: Db, json: string): Promise<number> 
     [json],
   );
   return rowCount ?? 0;
-}
-
-/**
- * A first import's rows read again (written in the old database while it read the pages): as
- * insertTransactions, `legacy`, or over the row it inserted before, with its triggers still off.
- */
-export async function replaceTransactions(db: Db, json: string): Promise<{ inserted: number; updated: number }> {
-  const { rows } = await db.query<{ inserted: string; updated: string }>(
-    `WITH written AS (
-       INSERT INTO transactions AS t (id, user_id, book_id, type, amount, category, description, date, payment_mode, created_at, updated_at,
-                                      created_by, updated_by, legacy)
-       SELECT i.id, i.user_id, b.id, i.type, i.amount, i.category, i.description, i.date, i.payment_mode, i.created_at, i.updated_at,
-              i.user_id, i.user_id, true
-       FROM json_to_recordset($1::json) AS i(id uuid, user_id bigint, type text, amount numeric, category text,
-         description text, date date, payment_mode text, created_at timestamptz, updated_at timestamptz)
-       JOIN books b ON b.user_id = i.user_id AND b.is_default
-       ON CONFLICT (id) DO UPDATE SET
-         type = excluded.type, amount = excluded.amount, category = excluded.category, description = excluded.description,
-         date = excluded.date, payment_mode = excluded.payment_mode, created_at = excluded.created_at, updated_at = excluded.updated_at
-       WHERE (t.type, t.amount, t.category, t.description, t.date, t.payment_mode, t.created_at, t.updated_at)
-         IS DISTINCT FROM (excluded.type, excluded.amount, excluded.category, excluded.description, excluded.date,
-                           excluded.payment_mode, excluded.created_at, excluded.updated_at)
-       RETURNING xmax = 0 AS inserted
-     )
-     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written`,
-    [json],
-  );
-  return { inserted: Number(rows[0]?.inserted ?? 0), updated: Number(rows[0]?.updated ?? 0) };
 }
