@@ -103,7 +103,9 @@ describe('import-django, a first import read by pages', () => {
     expect(summary.transactions.invalid).toBe(0);
     // The rows read again by id are written as the pages' rows are: entries recorded before this
     // backend (no version yet), in totals computed once at the end.
-    expect(await adminQuery('SELECT count(*)::int AS n FROM book_activity')).toEqual([{ n: 0 }]);
+    // (Membership events of earlier test files stay in book_activity: resetData's TRUNCATE takes
+    // only the entries' versions with the entries.)
+    expect(await adminQuery('SELECT count(*)::int AS n FROM book_activity WHERE transaction_id IS NOT NULL')).toEqual([{ n: 0 }]);
     expect(await adminQuery('SELECT count(*)::int AS n FROM transactions WHERE NOT legacy')).toEqual([{ n: 0 }]);
     await expectTotalsMatchRows('book_totals', 'true');
     // The cutover's delta brings the rows inserted after the import's last read, as after an
