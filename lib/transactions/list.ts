@@ -7,7 +7,7 @@ import { signedAmount } from '../sql.js';
 import { filterSql, orderSql, unknownBookFilter } from './filters.js';
 import { columns, lastChangedBy } from './queries.js';
 import { transactionFiltersQuery, type Filters, type listedTransactionOutput } from './schema.js';
-import { bookFoundSql, countSql, locateSql, monthStartSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
+import { balanceAtSql, bookFoundSql, countSql, locateSql, monthStartSql, ownBooksSql, paramsOf, scopedRows, tallyFor } from './totals.js';
 
 // Filtered, ordered transactions with each one's running balance, in ONE statement, reading
 // the per-book totals (lib/transactions/totals.ts) instead of every earlier row of a book:
@@ -81,10 +81,9 @@ export function listStatement(user: Caller, filters: Filters, slice: Slice): { t
     limit,
     offset: locate ? locate.offset : offset,
   });
-  const text = `WITH ${own}, ${locate ? `${locate.cte},` : ''} ${page}, page_ids AS (
-       SELECT jsonb_object_agg(id::text, true) AS ids FROM page
-     ), ${REFS}, ${ledgerSql(newestFirst)}
-     SELECT meta.total, meta.book_found, ${columns('p', PEOPLE)}, ledger.balances ->> p.id::text AS balance_after
+  const ledger = runOfLedger(filters) ? RUN_LEDGER : dayLedger(newestFirst);
+  const text = `WITH ${own}, ${locate ? `${locate.cte},` : ''} ${page}, ${REFS}, ${ledger.ctes}
+     SELECT meta.total, meta.book_found, ${columns('p', PEOPLE)}, ${ledger.balance} AS balance_after
             ${slice.forExport ? '' : `, ${ATTACHMENT_COUNT} AS attachments`}
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
      FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
@@ -171,7 +170,47 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
 }
 
 /**
- * The CTEs `bounds`, `days` and `ledger` (balances of the page rows, by id).
+ * Whether each book's rows on the page are consecutive in the book's ledger, so that the page's
+ * own rows give their balances from one per book: newest first in ledger order (date, created_at,
+ * id; the default ordering) and no filter that leaves out rows of a book between two page rows
+ * (the dates leave out only rows before or after them all; book leaves out other books).
+ */
+function runOfLedger(filters: Filters): boolean {
+  const [first, second, ...rest] = filters.ordering;
+  const ledgerOrder = first?.field === 'date' && first.descending && rest.length === 0
+    && (!second || (second.field === 'created_at' && second.descending));
+  return ledgerOrder && filters.type === undefined && filters.category === undefined && filters.payment_mode === undefined
+    && filters.min_amount === undefined && filters.max_amount === undefined && !filters.exclude_transfers && !filters.search;
+}
+
+interface Ledger {
+  /** CTEs, ending in `ledger` */
+  ctes: string;
+  /** a page row's balance_after (as text), from `ledger` and `p` */
+  balance: string;
+}
+
+/**
+ * The balances of a page that is a run of each of its books' ledgers (runOfLedger): the CTE
+ * `ledger` holds, per book on the page, the balance after its newest page row (the balance at the
+ * end of that row's day, from the totals, minus the day's rows after it: none on a first page).
+ * A page row's balance is that minus the page rows of its book before it, a window over the
+ * page. One step per book, not per (book, day): a page of a book with an entry or two a day
+ * spans ~50 days.
+ */
+const RUN_LEDGER: Ledger = {
+  ctes: `ledger AS MATERIALIZED (
+       SELECT COALESCE(jsonb_object_agg(head.book_id::text, (${balanceAtSql('head.book_id', 'head.date', true)}
+         - COALESCE((SELECT sum(${signedAmount('l')}) FROM transactions l
+                     WHERE l.book_id = head.book_id AND l.date = head.date AND (l.created_at, l.id) > (head.created_at, head.id)), 0))::text), '{}') AS balances
+       FROM (SELECT DISTINCT ON (book_id) book_id, date, created_at, id FROM page ORDER BY book_id, date DESC, created_at DESC, id DESC) AS head
+     )`,
+  balance: `((ledger.balances ->> p.book_id::text)::numeric - COALESCE(sum(${signedAmount('p')}) OVER (
+       PARTITION BY p.book_id ORDER BY p.date DESC, p.created_at DESC, p.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text`,
+};
+
+/**
+ * The balances of any other page: the CTEs `page_ids`, `bounds`, `days` and `ledger` (balances of the page rows, by id).
  *   bounds  per (book, day) on the page, the row the day's running sum starts or ends at;
  *   days    per (book, month) of those days, the balance at the month's start (its years and
  *           months before, from the totals), then the month's day totals in order (at most 31
@@ -183,12 +222,14 @@ function pageSql(p: { where: string; book?: string; order: Filters['ordering']; 
  * `fromEnd`: sum back from the end of each day (the balance after the day, minus the rows after
  * the page row); otherwise forward from its start.
  */
-function ledgerSql(fromEnd: boolean): string {
+function dayLedger(fromEnd: boolean): Ledger {
   const direction = fromEnd ? '' : ' DESC';
   const window = fromEnd
     ? `sum(${signedAmount('l')}) OVER (ORDER BY l.created_at DESC, l.id DESC ROWS UNBOUNDED PRECEDING) - ${signedAmount('l')}`
     : `sum(${signedAmount('l')}) OVER (ORDER BY l.created_at, l.id ROWS UNBOUNDED PRECEDING)`;
-  return `bounds AS (
+  const ctes = `page_ids AS (
+       SELECT jsonb_object_agg(id::text, true) AS ids FROM page
+     ), bounds AS (
        SELECT DISTINCT ON (book_id, date) book_id, date, created_at, id FROM page
        ORDER BY book_id, date, created_at${direction}, id${direction}
      ), days AS MATERIALIZED (
@@ -213,4 +254,5 @@ function ledgerSql(fromEnd: boolean): string {
        ) AS w
        WHERE (SELECT ids FROM page_ids) ? w.id::text
      )`;
+  return { ctes, balance: 'ledger.balances ->> p.id::text' };
 }
