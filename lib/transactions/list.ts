@@ -16,6 +16,11 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, monthStartSql, ownBook
 //   loc     for a deep page of a date-ordered list: the day (or month) it starts in, from the
 //           totals, so OFFSET skips at most that day's rows (see locateSql);
 //   page    the requested slice, straight off an index in the requested order;
+//   ledger  for the lists apps open (newest first in ledger order, no filter that drops rows
+//           of a book between two page rows: runOfLedger), per book on the page the balance
+//           after its newest page row (the totals up to that day, minus the day's later rows);
+//           each row's balance_after is that minus the page rows of its book before it (a
+//           window over the page). One step per book. Any other page:
 //   bounds  per (book, day) on the page, its first (or last) page row in ledger order;
 //   days    the book's balance at each page day's start (or end): per (book, month) its balance
 //           at the month's start (a few dozen total rows) + the month's day totals up to that day;
