@@ -20,7 +20,6 @@ interface Described {
 function describe(client: pg.Client, text: string): Promise<Described> {
   return new Promise((resolve, reject) => {
     const found: Described = { params: [], fields: [] };
-    let failure: Error | undefined;
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     const onParams = (msg: { dataTypeIDs: number[] }) => (found.params = msg.dataTypeIDs);
     // A submittable (as pg-cursor is): the client routes the replies of its messages to it.
@@ -32,11 +31,15 @@ function describe(client: pg.Client, text: string): Promise<Described> {
         con.sync();
       },
       handleRowDescription: (msg: { fields: Described['fields'] }) => (found.fields = msg.fields),
-      handleError: (err: Error) => (failure = err),
+      // On an error the client drops its active query: no ReadyForQuery reaches this object
+      // (a statement with a mistake hung migrate, and the whole test run with it).
+      handleError: (err: Error) => {
+        connection.off('parameterDescription', onParams);
+        reject(err);
+      },
       handleReadyForQuery: () => {
         connection.off('parameterDescription', onParams);
-        if (failure) reject(failure);
-        else resolve(found);
+        resolve(found);
       },
       handleDataRow: () => undefined,
       handleCommandComplete: () => undefined,

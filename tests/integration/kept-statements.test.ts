@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withConnection, type Db } from '../../lib/db.js';
 import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
-import { KEPT_PREFIX, keptName } from '../../lib/kept.js';
+import { KEPT_PREFIX, keptName, keptStatements } from '../../lib/kept.js';
 import { listLedger, listStatement } from '../../lib/transactions/list.js';
 import { transactionFiltersQuery } from '../../lib/transactions/schema.js';
 import { withAdmin } from '../../scripts/lib/database-setup.js';
@@ -124,5 +124,12 @@ describe('kept statements', () => {
     const name = keptName(keptTexts()[0]!);
     await adminQuery(`COMMENT ON FUNCTION ${name} IS 'an older definition'`);
     expect(await withAdmin(inject('adminUrl'), (c) => syncKept(c))).toEqual({ created: [name], dropped: [] });
+  });
+
+  it('fails a migrate whose kept statement the server refuses, with its error, and changes nothing', async () => {
+    const broken = keptStatements('broken', () => ['SELECT no_such_column FROM users']);
+    await expect(withAdmin(inject('adminUrl'), (c) => syncKept(c, [...KEPT_CATALOG, broken])))
+      .rejects.toThrow(/no_such_column/);
+    expect(await withAdmin(inject('adminUrl'), (c) => syncKept(c))).toEqual({ created: [], dropped: [] });
   });
 });
