@@ -130,7 +130,7 @@ async function connect(
   cfg: DatabaseConfig,
   opts: ConnectionOptions & { deadline: number },
   stats: ConnectionStats,
-): Promise<{ client: pg.Client; attemptStarted: number; waitedMs: number }> {
+): Promise<{ client: pg.Client; attemptStarted: number }> {
   const started = performance.now();
   const attempts = backoff.start(backoffSettings(cfg), Date.now(), opts.deadline);
   const first = attempts.firstDelay(Date.now());
@@ -159,7 +159,7 @@ async function connect(
     try {
       await Promise.race([connecting, aborted]);
       stats.connectMs += performance.now() - started;
-      return { client, attemptStarted, waitedMs: attemptStarted - started };
+      return { client, attemptStarted };
     } catch (err) {
       // Aborted: the abort handler is already closing the client; do not wait for it.
       if (opts.signal?.aborted) throw err instanceof RequestTimeout ? err : new RequestTimeout({ cause: err });
@@ -196,7 +196,7 @@ export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: Connec
   const cfg = opts.db ?? getConfig().db;
   const deadline = opts.deadline ?? Date.now() + DEFAULT_CONNECT_BUDGET_MS;
   for (;;) {
-    const { client, attemptStarted, waitedMs } = await connect(cfg, { ...opts, deadline }, stats);
+    const { client, attemptStarted } = await connect(cfg, { ...opts, deadline }, stats);
     const held = performance.now();
     const forget = onAbort(opts.signal, () => {
       sendCancel(cfg, client);
@@ -219,7 +219,7 @@ export async function withConnection<T>(fn: (db: Db) => Promise<T>, opts: Connec
       await closeClient(client);
       const now = performance.now();
       stats.heldMs += now - held;
-      backoff.succeeded(now - attemptStarted, waitedMs, backoffSettings(cfg));
+      backoff.succeeded(now - attemptStarted, backoffSettings(cfg));
     }
   }
 }

@@ -109,16 +109,18 @@ const MIN_RETRY_WINDOW_MS = 20;
 //   - warm containers keep it between invocations, so they start near the right pace;
 //   - once a container has seen contention, even a request's first attempt waits a random part
 //     of the learned interval, so warm containers do not stampede a freed slot;
-//   - older requests retry sooner (aging), their age counted in the container's usual wait
-//     (smoothed from its requests' waits), not in the deadline: a request that has waited one
-//     usual wait retries twice as often as a fresh one, three usual waits four times as often.
-//     Under a 28 s deadline a deadline-relative age hardly moved in the first seconds, so a
-//     request refused a few times (each refusal doubling its container's interval when the
-//     container serves one request at a time, as Lambda's do) waited seconds between tries
-//     while newer ones got through: a tail of 11-13 x the mean at 64 clients. Stronger aging
-//     (the square of the age) cut the tail further but more than doubled the refusals, and each refusal
-//     costs the server a fork; full jitter spreads containers apart; the deadline bounds every
-//     wait.
+//   - older requests retry sooner (aging), which keeps waiting fair and the tail short. Age is
+//     counted in hold times (AGE_UNIT_HOLDS of them), the one measure all containers share: a
+//     container whose request has been refused a few times has a long learned interval, and
+//     the container that just freed a slot has seen no contention at all, so only a request's
+//     own age can put it ahead of both. (Counted against the 28 s deadline, the age hardly
+//     moved in a request's first seconds: at 64 clients most requests got in within ~100 ms
+//     while the refused few waited 7-8 s, p99 11-13 x the mean.) The oldest waiters try most
+//     often and so win most freed slots;
+//   - a refusal's own duration spaces the next attempt (REFUSAL_SPACING times it): a server busy
+//     forking for refused clients answers slowly, and every waiter then tries less often, so
+//     fair aging does not add the refusals that would take the server's CPU from the requests
+//     it serves; full jitter spreads containers apart; the deadline bounds every wait.
 
 export interface BackoffSettings {
   /** Floor of the learned interval and base of the outage backoff (ms). */
@@ -133,9 +135,15 @@ export type Decision = { wait: number } | { giveUp: 'not retryable' | 'deadline'
 const INCREASE = 2;
 const DECREASE = 0.7;
 const HOLD_SMOOTHING = 0.2;
-/** A fresh request waits twice the learned interval; one of age a usual waits AGING / (1 + a) times it. */
+/**
+ * A fresh request waits twice the learned interval; one that has waited a ages (AGE_UNIT_HOLDS
+ * hold times each) AGING / (1 + a)^2 times it, at least MIN_PRIORITY times it.
+ */
 const AGING = 2;
+const AGE_UNIT_HOLDS = 10;
 const MIN_PRIORITY = 0.05;
+/** A wait after a refusal lasts at least this many times the refused attempt took. */
+const REFUSAL_SPACING = 20;
 /** Near the deadline, try at least this many more times in the time left. */
 const URGENCY = 6;
 
@@ -144,8 +152,6 @@ export class ConnectBackoff {
   learnedMs = 0;
   /** Smoothed time one request keeps a slot (connect + SQL + close). */
   holdMs = 20;
-  /** Smoothed time a request waited for its connection (its start to its last attempt's start). */
-  waitMs = 0;
   private lastIncrease = -Infinity;
 
   constructor(
@@ -167,15 +173,9 @@ export class ConnectBackoff {
     this.learnedMs = Math.min(maxMs, Math.max(baseMs, grown, this.holdMs / 2, attemptMs));
   }
 
-  /** The age a request's waiting is measured in: the usual wait, at least one hold time. */
-  get usualWaitMs(): number {
-    return Math.max(this.holdMs, this.waitMs);
-  }
-
-  /** Called once a request got its connection (after waiting `waitedMs`) and is done with it. */
-  succeeded(heldMs: number, waitedMs: number, { baseMs }: BackoffSettings): void {
+  /** Called once a request got its connection and is done with it. */
+  succeeded(heldMs: number, { baseMs }: BackoffSettings): void {
     this.holdMs += HOLD_SMOOTHING * (heldMs - this.holdMs);
-    this.waitMs += HOLD_SMOOTHING * (waitedMs - this.waitMs);
     if (this.learnedMs === 0) return;
     this.learnedMs *= DECREASE;
     if (this.learnedMs < baseMs) this.learnedMs = 0;
@@ -215,22 +215,24 @@ export class ConnectAttempts {
     // A full server (53300) or one too busy starting backends to answer in time teaches the
     // container the contention; an unreachable or restarting server just gets short jittered
     // retries. Either way one last attempt still fits before the deadline.
-    const age = Math.max(0, now - this.startedAt) / this.container.usualWaitMs;
+    const age = Math.max(0, now - this.startedAt) / (AGE_UNIT_HOLDS * this.container.holdMs);
     const wait = isContention(err) ? this.refused(age, attemptMs, timeLeft) : this.outage();
     return { wait: Math.min(wait, timeLeft - LAST_ATTEMPT_MARGIN_MS) };
   }
 
   /**
-   * The wait after a refusal. `age` is how long the request has waited, in usual waits,
-   * `remainingMs` what is left of its deadline, and `attemptMs` how long the refusal took. The
-   * wait follows the container's learned interval, shrinks as the request ages, and near the
-   * deadline becomes a small part of the time left, so the oldest requests try most often and
-   * win most freed slots.
+   * The wait after a refusal. `age` is how long the request has waited, in units of
+   * AGE_UNIT_HOLDS hold times, `remainingMs` what is left of its deadline, and `attemptMs` how
+   * long the refusal took. The wait follows the container's learned interval, shrinks with the
+   * square of the request's age, never comes sooner than REFUSAL_SPACING refusals' time, and
+   * near the deadline becomes a small part of the time left: the oldest requests try most often
+   * and win most freed slots.
    */
   private refused(age: number, attemptMs: number, remainingMs: number): number {
     this.container.grow(this.settings, attemptMs);
-    const priority = Math.max(MIN_PRIORITY, AGING / (1 + age));
-    const interval = Math.min(this.container.learnedMs * priority, this.settings.maxMs, remainingMs / URGENCY);
+    const priority = Math.max(MIN_PRIORITY, AGING / (1 + age) ** 2);
+    const spaced = Math.max(this.container.learnedMs * priority, REFUSAL_SPACING * attemptMs);
+    const interval = Math.min(spaced, this.settings.maxMs, remainingMs / URGENCY);
     return Math.max(1, Math.round(interval * (0.5 + this.random())));
   }
 

@@ -140,7 +140,7 @@ describe('contention backoff (the server is full)', () => {
 
   it('learns an interval of about one measured hold time, doubled on each refusal; a fresh request waits two intervals', () => {
     const { backoff, advance } = make();
-    backoff.succeeded(40, 0, settings); // hold time moves towards 40 ms
+    backoff.succeeded(40, settings); // hold time moves towards 40 ms
     const hold = backoff.holdMs;
     const attempts = backoff.start(settings, 0, FAR);
     expect(wait(attempts.failed(full, 0, 0))).toBe(Math.round(hold * 2));
@@ -191,25 +191,24 @@ describe('contention backoff (the server is full)', () => {
     expect(wait(old.failed(full, 0.9 * FAR, 0))).toBeLessThan(wait(young.failed(full, 0, 0)) / 3);
   });
 
-  it('counts a request’s age in the usual wait, not in its deadline: one usual wait halves its wait, three quarter it', () => {
+  it('counts a request’s age in hold times, not in its deadline: ten hold times quarter its wait', () => {
     const { backoff } = make();
-    for (let i = 0; i < 60; i++) backoff.succeeded(50, 1_000, settings); // requests here wait ~1 s
-    expect(backoff.usualWaitMs).toBeCloseTo(1_000);
     backoff.start(settings, 0, FAR).failed(full, 0, 0); // contention seen: an interval is learned
-    const at = (age: number) => wait(backoff.start(settings, 0, FAR).failed(full, age, 0));
+    const ageUnit = 10 * backoff.holdMs;
+    const at = (age: number, deadline = FAR) => wait(backoff.start(settings, 0, deadline).failed(full, age, 0));
     const fresh = at(0);
     expect(fresh).toBe(Math.round(backoff.learnedMs * 2));
-    expect(at(1_000)).toBe(Math.round(fresh / 2));
-    expect(at(3_000)).toBe(Math.round(fresh / 4));
-    // a 28 s deadline changes none of it: an age of 3 s is 3 usual waits, not a ninth of the deadline
-    expect(wait(backoff.start(settings, 0, 28_000).failed(full, 3_000, 0))).toBe(Math.round(fresh / 4));
+    expect(at(ageUnit)).toBe(Math.round(fresh / 4));
+    expect(at(3 * ageUnit)).toBe(Math.round(fresh / 16));
+    expect(at(100 * ageUnit)).toBe(Math.round(backoff.learnedMs * 0.05));
+    // the deadline does not change it (it only bounds the wait near its end)
+    expect(at(ageUnit, 28_000)).toBe(Math.round(fresh / 4));
   });
 
-  it('measures age in at least one hold time while requests have not had to wait', () => {
+  it('spaces attempts by twenty times the refusal’s own duration, even for the oldest request, within the ceiling', () => {
     const { backoff } = make();
-    backoff.succeeded(40, 0, settings);
-    expect(backoff.waitMs).toBe(0);
-    expect(backoff.usualWaitMs).toBe(backoff.holdMs);
+    expect(wait(backoff.start(settings, 0, FAR).failed(full, 60_000, 30))).toBe(600);
+    expect(wait(backoff.start(settings, 0, FAR).failed(full, 60_000, 1_000))).toBe(4_000);
   });
 
   it('remembers contention across requests: the next request waits before its first attempt', () => {
@@ -244,9 +243,9 @@ describe('contention backoff (the server is full)', () => {
       advance(1_000);
     }
     const before = backoff.learnedMs;
-    backoff.succeeded(20, 0, settings);
+    backoff.succeeded(20, settings);
     expect(backoff.learnedMs).toBeCloseTo(before * 0.7);
-    for (let i = 0; i < 50; i++) backoff.succeeded(20, 0, settings);
+    for (let i = 0; i < 50; i++) backoff.succeeded(20, settings);
     expect(backoff.learnedMs).toBe(0);
     expect(backoff.start(settings, 0, FAR).firstDelay(0)).toBe(0);
   });
