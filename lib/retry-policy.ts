@@ -121,6 +121,8 @@ const MIN_RETRY_WINDOW_MS = 20;
 //     forking for refused clients answers slowly, and every waiter then tries less often, so
 //     fair aging does not add the refusals that would take the server's CPU from the requests
 //     it serves; full jitter spreads containers apart; the deadline bounds every wait.
+// tests/unit/retry-fairness.test.ts runs 64 such containers against a model of a 2-connection
+// server; docs/capacity.md ("Fair waiting") has how the constants were chosen and measured.
 
 export interface BackoffSettings {
   /** Floor of the learned interval and base of the outage backoff (ms). */
@@ -140,10 +142,10 @@ const HOLD_SMOOTHING = 0.2;
  * hold times each) AGING / (1 + a)^2 times it, at least MIN_PRIORITY times it.
  */
 const AGING = 2;
-const AGE_UNIT_HOLDS = 10;
+const AGE_UNIT_HOLDS = 20;
 const MIN_PRIORITY = 0.05;
 /** A wait after a refusal lasts at least this many times the refused attempt took. */
-const REFUSAL_SPACING = 20;
+const REFUSAL_SPACING = 30;
 /** Near the deadline, try at least this many more times in the time left. */
 const URGENCY = 6;
 

@@ -191,10 +191,10 @@ describe('contention backoff (the server is full)', () => {
     expect(wait(old.failed(full, 0.9 * FAR, 0))).toBeLessThan(wait(young.failed(full, 0, 0)) / 3);
   });
 
-  it('counts a request’s age in hold times, not in its deadline: ten hold times quarter its wait', () => {
+  it('counts a request’s age in hold times, not in its deadline: twenty hold times quarter its wait', () => {
     const { backoff } = make();
     backoff.start(settings, 0, FAR).failed(full, 0, 0); // contention seen: an interval is learned
-    const ageUnit = 10 * backoff.holdMs;
+    const ageUnit = 20 * backoff.holdMs;
     const at = (age: number, deadline = FAR) => wait(backoff.start(settings, 0, deadline).failed(full, age, 0));
     const fresh = at(0);
     expect(fresh).toBe(Math.round(backoff.learnedMs * 2));
@@ -205,9 +205,9 @@ describe('contention backoff (the server is full)', () => {
     expect(at(ageUnit, 28_000)).toBe(Math.round(fresh / 4));
   });
 
-  it('spaces attempts by twenty times the refusal’s own duration, even for the oldest request, within the ceiling', () => {
+  it('spaces attempts by thirty times the refusal’s own duration, even for the oldest request, within the ceiling', () => {
     const { backoff } = make();
-    expect(wait(backoff.start(settings, 0, FAR).failed(full, 60_000, 30))).toBe(600);
+    expect(wait(backoff.start(settings, 0, FAR).failed(full, 60_000, 30))).toBe(900);
     expect(wait(backoff.start(settings, 0, FAR).failed(full, 60_000, 1_000))).toBe(4_000);
   });
 
