@@ -113,7 +113,7 @@ const MIN_RETRY_WINDOW_MS = 20;
 //     counted in hold times (AGE_UNIT_HOLDS of them), the one measure all containers share: a
 //     container whose request has been refused a few times has a long learned interval, and
 //     the container that just freed a slot has seen no contention at all, so only a request's
-//     own age can put it ahead of both. (Counted against the 28 s deadline, the age hardly
+//     own age can put it ahead of both. (Counted against the ~27 s deadline, the age hardly
 //     moved in a request's first seconds: at 64 clients most requests got in within ~100 ms
 //     while the refused few waited 7-8 s, p99 11-13 x the mean.) The oldest waiters try most
 //     often and so win most freed slots;
