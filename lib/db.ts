@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import pgCrypto from 'pg/lib/crypto/utils.js';
 import { getConfig, type DatabaseConfig } from './config.js';
 import { DatabaseUnavailable, RequestTimeout } from './errors.js';
 import { iamAuthToken } from './iam-token.js';
@@ -58,6 +60,33 @@ function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
   // pg sets the SNI servername itself (and leaves it unset for IP addresses, as RFC 6066 wants).
   return { rejectUnauthorized: true, ...(cfg.sslCaFile ? { secureContext: caCache?.context } : {}) };
 }
+
+// pg's SCRAM client (password auth: PgBouncer, the local stack, a password deploy) derives the
+// salted password on every connect, refused attempts too: PBKDF2, 4,096 rounds of HMAC-SHA-256,
+// ~1.1 ms of CPU on the machines measured, the largest share of a connect on this side. It
+// depends only on the password, the role's salt and the rounds, fixed until the password
+// changes, so the container derives it once per verifier (and the derived key says no more than
+// the password it already holds). IAM tokens go as cleartext passwords over TLS and never get
+// here. pg calls its helper through its module object, where this wraps it;
+// tests/integration/db.test.ts checks that the wrap is what pg calls.
+const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
+const deriveKey = pgCrypto.deriveKey;
+let derivations = 0;
+pgCrypto.deriveKey = (password, salt, iterations) => {
+  const id = createHash('sha256').update(`${iterations}\0`).update(salt).update('\0').update(password).digest('base64');
+  let key = derivedKeys.get(id);
+  if (!key) {
+    if (derivedKeys.size >= 8) derivedKeys.clear();
+    derivations++;
+    key = deriveKey(password, salt, iterations);
+    derivedKeys.set(id, key);
+    key.catch(() => derivedKeys.delete(id));
+  }
+  return key;
+};
+
+/** How many SCRAM keys this container has derived (the tests' check that the cache is used). */
+export const scramDerivations = (): number => derivations;
 
 function clientConfig(cfg: DatabaseConfig, connectTimeoutMs: number): pg.ClientConfig {
   return {

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.js';
-import { newStats, withConnection, withTransaction } from '../../lib/db.js';
+import { newStats, scramDerivations, withConnection, withTransaction } from '../../lib/db.js';
 import { DatabaseUnavailable, RequestTimeout } from '../../lib/errors.js';
 import { adminQuery, expectNoAppConnections, peakConnections, resetData } from '../support/db.js';
 
@@ -72,6 +72,21 @@ describe('withConnection', () => {
     const stats = newStats();
     await expect(withConnection((c) => c.query('SELECT 1'), { db, stats })).rejects.toBeInstanceOf(DatabaseUnavailable);
     expect(stats.connectAttempts).toBe(1);
+    await expectNoAppConnections();
+  });
+
+  it('derives the role\'s SCRAM key once per container, and still refuses a wrong password', async () => {
+    const rows = await adminQuery<{ scram: boolean }>(`SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = $1`, [appRole()]);
+    expect(rows).toEqual([{ scram: true }]);
+    await withConnection((c) => c.query('SELECT 1'));
+    const derived = scramDerivations();
+    await withConnection((c) => c.query('SELECT 1'));
+    await withConnection((c) => c.query('SELECT 1'));
+    expect(scramDerivations()).toBe(derived);
+    const db = { ...getConfig().db, password: `${getConfig().db.password}-but-wrong` };
+    await expect(withConnection((c) => c.query('SELECT 1'), { db })).rejects.toBeInstanceOf(DatabaseUnavailable);
+    expect(scramDerivations()).toBe(derived + 1);
+    await withConnection((c) => c.query('SELECT 1'));
     await expectNoAppConnections();
   });
 
