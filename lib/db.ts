@@ -63,10 +63,10 @@ function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
 
 // pg's SCRAM client (password auth: PgBouncer, the local stack, a password deploy) derives the
 // salted password on every connect, refused attempts too: PBKDF2, 4,096 rounds of HMAC-SHA-256,
-// ~1.1 ms of CPU on the machines measured, the largest share of a connect on this side. It
+// 1.1 ms of CPU on the 2 x EPYC machine (docs/capacity.md, "The Node side of a request"). It
 // depends only on the password, the role's salt and the rounds, fixed until the password
-// changes, so the container derives it once per verifier (and the derived key says no more than
-// the password it already holds). IAM tokens go as cleartext passwords over TLS and never get
+// changes, so the container derives it once per verifier (the derived key opens no more than
+// the password the container already holds). IAM tokens go as cleartext passwords over TLS and never get
 // here. pg calls its helper through its module object, where this wraps it;
 // tests/integration/db.test.ts checks that the wrap is what pg calls.
 const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
