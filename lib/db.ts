@@ -66,8 +66,8 @@ function sslOptions(cfg: DatabaseConfig): pg.ClientConfig['ssl'] {
 // 1.1 ms of CPU on the 2 x EPYC machine (docs/capacity.md, "The Node side of a request"). It
 // depends only on the password, the role's salt and the rounds, fixed until the password
 // changes, so the container derives it once per verifier (the derived key opens no more than
-// the password the container already holds). IAM tokens go as cleartext passwords over TLS and never get
-// here. pg calls its helper through its module object, where this wraps it;
+// the password the container already holds). IAM tokens go as cleartext passwords over TLS and
+// never get here. pg calls its helper through its module object, where this wraps it;
 // tests/integration/db.test.ts checks that the wrap is what pg calls.
 const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
 const deriveKey = pgCrypto.deriveKey;
