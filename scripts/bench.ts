@@ -7,7 +7,9 @@
 //   BENCH_VIA        direct,pooled     pooled = PgBouncer, transaction pooling, pool = budget
 //   BENCH_CLIENTS    2,64              concurrent clients for raw/mixed/list/create/login
 //   BENCH_SECONDS    15                per measured point
-//   BENCH_MODES      http              http = serverless-offline; inprocess = bundled handlers in workers
+//   BENCH_MODES      http              http = serverless-offline; inprocess = bundled handlers in workers;
+//                                      django = the old backend (Django + DRF + SimpleJWT under gunicorn,
+//                                      scripts/bench/django.ts) on the same server, same load and meters
 //   BENCH_RUNNERS    workers           serverless-offline's runners for the load points (LOCAL_RUNNER):
 //                                      workers,in-process measures both (rows "http", "http in-process")
 //   BENCH_BUDGET     2                 the app role's CONNECTION LIMIT (and PgBouncer's pool)
@@ -34,6 +36,7 @@ import { APP_ROLE, APP_DATABASE, startLocalDatabase } from './lib/local-database
 import { localRunner, startOffline, type LocalRunner } from './lib/offline.js';
 import { pgbouncerBinary, poolerActivity, processCpuMs, startPgBouncer, INSTALL_HINT, type PgBouncer } from './lib/pgbouncer.js';
 import { postgresCpuByKind, postgresCpuMs, postmasterPid, processTreeCpuMs } from './bench/cpu.js';
+import { DJANGO_INSTALL_HINT, OLD_DATABASE, OLD_ROLE, djangoInstalled, setUpOldDatabase, startOldBackend } from './bench/django.js';
 
 for (const arg of process.argv.slice(2)) {
   const match = /^--([a-z-]+)=(.*)$/.exec(arg);
@@ -46,7 +49,7 @@ const budget = num('BENCH_BUDGET', 2);
 const clientCounts = list('BENCH_CLIENTS', '2,64').map(Number);
 const seconds = num('BENCH_SECONDS', 15);
 const scenarios = list('BENCH_SCENARIOS', 'cold-start,raw,mixed,large-book,shared-book');
-const modes = list('BENCH_MODES', 'http');
+let modes = list('BENCH_MODES', 'http');
 const runners = list('BENCH_RUNNERS', 'workers').map(localRunner);
 let vias = list('BENCH_VIA', 'direct,pooled');
 const largeRows = num('BENCH_LARGE_ROWS', 1_000_000);
@@ -103,8 +106,15 @@ const isOk = (status: string) => /^2\d\d$/.test(status);
 const benchBackends = new Set<number>();
 const benchBackendsCpuMs = () => [...benchBackends].reduce((sum, pid) => sum + processCpuMs(pid), 0);
 
-/** Samples the app role's live connections from a superuser connection (not counted). */
-async function startSampler(adminUrl: string) {
+/** A role whose connections a row counts: this project's, or the old backend's (mode django). */
+interface Served {
+  role: string;
+  database: string;
+  bouncer: PgBouncer | undefined;
+}
+
+/** Samples a role's live connections from a superuser connection (not counted). */
+async function startSampler(adminUrl: string, role = APP_ROLE) {
   const client = new pg.Client({ connectionString: adminUrl, application_name: 'bench-sampler' });
   client.on('error', () => {}); // the server stopping under it after a failed scenario: that failure is the one to report
   let peak = 0;
@@ -114,7 +124,7 @@ async function startSampler(adminUrl: string) {
   benchBackends.add(pid);
   const done = (async () => {
     while (running) {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [APP_ROLE]);
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role]);
       peak = Math.max(peak, rows[0]!.n);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -132,10 +142,10 @@ async function startSampler(adminUrl: string) {
 }
 
 /** Connections the application still holds (through PgBouncer: its clients and busy servers). */
-async function leftover(adminUrl: string, bouncer: PgBouncer | undefined): Promise<number> {
+async function leftover(adminUrl: string, { role, database, bouncer }: Served): Promise<number> {
   const count = async () => {
-    if (!bouncer) return appConnections(adminUrl, APP_ROLE);
-    const a = await poolerActivity(bouncer.consoleUrl, APP_DATABASE);
+    if (!bouncer) return appConnections(adminUrl, role);
+    const a = await poolerActivity(bouncer.consoleUrl, database);
     return a.clients + a.activeServers;
   };
   for (let i = 0; i < 40; i++) {
@@ -314,6 +324,15 @@ async function seed(adminUrl: string, count: number): Promise<Seeded> {
   }
 }
 
+/** The old backend's database with as many users as this project's, and their SimpleJWT tokens. */
+async function seedOldBackend(adminUrl: string, count: number): Promise<{ url: string; seeded: Seeded }> {
+  const { signToken } = await import('../lib/auth/tokens.js');
+  const { url, userIds } = await setUpOldDatabase(adminUrl, budget, count);
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = await Promise.all(userIds.map((id) => signToken(id, 'access', now)));
+  return { url, seeded: { tokens, users: userIds.map((id, i) => ({ id: String(id), username: `bench${i + 1}` })) } };
+}
+
 /** Raw limit: `budget` loops of bare connect -> SELECT 1 -> close (no retries needed). */
 async function rawScenario(url: string, via: string, clients: number): Promise<Omit<Result, 'pgCpuPerOk' | 'bouncerCpuPerOk'>> {
   const parts = await runWorkers('raw.mjs', clients, () => ({ url }), `raw ${via}`);
@@ -422,8 +441,14 @@ function httpResult(
   };
 }
 
+/** What httpLoad drives: serverless-offline, or the old backend (`mode`: its rows' label). */
+type LoadServer = Pick<Awaited<ReturnType<typeof offlineWithStats>>, 'stats' | 'reset' | 'runner'> & {
+  offline: { pid: number; baseUrl: string };
+  mode?: string;
+};
+
 async function httpLoad(
-  server: Awaited<ReturnType<typeof offlineWithStats>>,
+  server: LoadServer,
   scenario: string,
   via: string,
   clients: number,
@@ -477,7 +502,9 @@ async function httpLoad(
   const cpu = done();
   log(`http ${scenario} ${via}: ${threadCount(server.offline.pid)} threads after the run`);
   if (statementStats) await printStatements(`${scenario} ${via} ×${clients}`);
-  return httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats, server.runner);
+  const result = httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats, server.runner);
+  // The old backend logs no connect attempts or hold times.
+  return server.mode ? { ...result, mode: server.mode, attemptsPerOk: undefined, heldMs: undefined } : result;
 }
 
 const WARM_ROUNDS = 5;
@@ -733,6 +760,10 @@ async function main() {
     log(`${INSTALL_HINT} Measuring direct only.`);
     vias = vias.filter((v) => v !== 'pooled');
   }
+  if (modes.includes('django') && !djangoInstalled()) {
+    log(`${DJANGO_INSTALL_HINT} Leaving mode django out.`);
+    modes = modes.filter((m) => m !== 'django');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'cashbook-bench-'));
   const dataDir = join(dir, 'pg');
   const db = await startLocalDatabase({
@@ -762,6 +793,7 @@ async function main() {
     }
     log('seeding: one user per client, 100 transactions each');
     const seeded = await seed(db.adminUrl, Math.max(...clientCounts, scenarios.includes('shared-book') ? SHARED_MEMBERS : 1));
+    const old = modes.includes('django') ? await seedOldBackend(db.adminUrl, seeded.tokens.length) : undefined;
     const books = scenarios.includes('large-book') ? await seedLargeBooks(db.adminUrl, seeded) : [];
     const bundles = modes.includes('inprocess')
       ? await bundle({ list: 'list-transactions', create: 'create-transaction', login: 'obtain-token' }, join(root, 'bench/.build/inprocess'))
@@ -772,8 +804,9 @@ async function main() {
       const bouncer = via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer'), serverUrl: db.appUrl, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
       const url = bouncer?.appUrl ?? db.appUrl;
       const meter: Meter = (offlinePid) => cpuMeter(pmPid, bouncer, offlinePid);
-      const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false) => {
-        const sampler = await startSampler(db.adminUrl);
+      const ours: Served = { role: APP_ROLE, database: APP_DATABASE, bouncer };
+      const record = async (run: () => Promise<Omit<Result, 'pgCpuPerOk'> & Partial<Result>>, cpuAlready = false, served = ours) => {
+        const sampler = await startSampler(db.adminUrl, served.role);
         const done = meter();
         const result = await run();
         const cpu = done();
@@ -784,7 +817,7 @@ async function main() {
             ? {}
             : cpuPerOk(cpu, ok)),
           peakConnections: await sampler.stop(),
-          leftConnections: await leftover(db.adminUrl, bouncer),
+          leftConnections: await leftover(db.adminUrl, served),
         };
         results.push(full);
         log(`${full.scenario} ${via} ×${full.clients}: ${full.okPerSecond} ok/s, ${full.okPercent}% ok, p99 ${full.p99} ms, PG CPU ${full.pgCpuPerOk} ms/ok, peak ${full.peakConnections}`);
@@ -805,7 +838,7 @@ async function main() {
             if (scenarios.includes('shared-book')) {
               const sampler = await startSampler(db.adminUrl);
               const row = await sharedBook(server, via, seeded, meter, db.adminUrl);
-              results.push({ ...row, peakConnections: await sampler.stop(), leftConnections: await leftover(db.adminUrl, bouncer) });
+              results.push({ ...row, peakConnections: await sampler.stop(), leftConnections: await leftover(db.adminUrl, ours) });
             }
             if (books.length) {
               const sampler = await startSampler(db.adminUrl);
@@ -815,6 +848,24 @@ async function main() {
             }
           } finally {
             await server.offline.stop();
+          }
+        }
+        if (old) {
+          // Its own PgBouncer (same settings) in front of its own role; this project's keeps its idle servers.
+          const oldBouncer =
+            via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer-old'), serverUrl: old.url, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
+          const server = await startOldBackend(oldBouncer?.appUrl ?? old.url, jwtSecret);
+          const oldMeter: Meter = (pid) => cpuMeter(pmPid, oldBouncer, pid);
+          const served: Served = { role: OLD_ROLE, database: OLD_DATABASE, bouncer: oldBouncer };
+          const stats = { attempts: 0, logged: 0, heldMs: 0 };
+          const target: LoadServer = { offline: server, stats, reset: () => stats, runner: 'workers', mode: 'django' };
+          try {
+            for (const scenario of load.filter((s) => s === 'list' || s === 'create' || s === 'mixed')) {
+              for (const clients of clientCounts) await record(() => httpLoad(target, scenario, via, clients, old.seeded, oldMeter), true, served);
+            }
+          } finally {
+            await server.stop();
+            await oldBouncer?.stop();
           }
         }
         if (modes.includes('inprocess')) {

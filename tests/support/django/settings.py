@@ -1,5 +1,6 @@
-# The old backend's settings, reduced to what the import and the token tests need: Django 3.2,
-# DRF, SimpleJWT 5.2 with the signing key shared with the new backend, PostgreSQL.
+# The old backend's settings, reduced to what the import and the token tests and the bench's
+# old backend (urls.py, wsgi.py) need: Django 3.2, DRF, SimpleJWT 5.2 with the signing key shared
+# with the new backend, PostgreSQL with a connection per request (CONN_MAX_AGE = 0).
 import os
 from datetime import timedelta
 
@@ -29,4 +30,19 @@ SIMPLE_JWT = {
     'SIGNING_KEY': os.environ.get('JWT_SECRET', ''),
     'ACCESS_TOKEN_LIFETIME': timedelta(minutes=5),
     'REFRESH_TOKEN_LIFETIME': timedelta(days=1),
+}
+ALLOWED_HOSTS = ['127.0.0.1', 'localhost']
+ROOT_URLCONF = 'urls'
+# No session or message middleware: the API authenticates with JWTs only, and none of these
+# touches the database.
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
+]
+REST_FRAMEWORK = {
+    'DEFAULT_AUTHENTICATION_CLASSES': ['rest_framework_simplejwt.authentication.JWTAuthentication'],
+    'DEFAULT_PERMISSION_CLASSES': ['rest_framework.permissions.IsAuthenticated'],
+    'DEFAULT_RENDERER_CLASSES': ['rest_framework.renderers.JSONRenderer'],
+    'UNAUTHENTICATED_USER': None,
 }
