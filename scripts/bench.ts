@@ -441,10 +441,11 @@ function httpResult(
   };
 }
 
-/** What httpLoad drives: serverless-offline, or the old backend (`mode`: its rows' label). */
+/** What httpLoad drives: serverless-offline, or the old backend (`mode`: its rows' label; `role`: its database role). */
 type LoadServer = Pick<Awaited<ReturnType<typeof offlineWithStats>>, 'stats' | 'reset' | 'runner'> & {
   offline: { pid: number; baseUrl: string };
   mode?: string;
+  role?: string;
 };
 
 async function httpLoad(
@@ -501,7 +502,7 @@ async function httpLoad(
   const out = await autocannon({ url: server.offline.baseUrl, connections: clients, duration: seconds, timeout: 40, requests });
   const cpu = done();
   log(`http ${scenario} ${via}: ${threadCount(server.offline.pid)} threads after the run`);
-  if (statementStats) await printStatements(`${scenario} ${via} ×${clients}`);
+  if (statementStats) await printStatements(`${server.mode ?? 'http'} ${scenario} ${via} ×${clients}`, server.role);
   const result = httpResult({ scenario, via, clients, requests: out.requests.total + (out.errors ?? 0) }, out, seconds, cpu, server.stats, server.runner);
   // The old backend logs no connect attempts or hold times.
   return server.mode ? { ...result, mode: server.mode, attemptsPerOk: undefined, heldMs: undefined } : result;
@@ -525,13 +526,13 @@ async function adminQuery<T extends pg.QueryResultRow>(text: string): Promise<T[
 }
 
 /** BENCH_STATEMENTS=1: the application role's statements of the last point, by total time. */
-async function printStatements(label: string) {
+async function printStatements(label: string, role = APP_ROLE) {
   const rows = await adminQuery<{ calls: string; plans: string; plan: number; exec: number; blocks: number; query: string }>(
     `SELECT calls, plans, round((total_plan_time / greatest(plans, 1))::numeric, 3)::float AS plan,
             round((total_exec_time / greatest(calls, 1))::numeric, 3)::float AS exec,
             round(((shared_blks_hit + shared_blks_read)::numeric / greatest(calls, 1)), 1)::float AS blocks,
             left(regexp_replace(query, '\\s+', ' ', 'g'), 100) AS query
-     FROM pg_stat_statements WHERE userid = '${APP_ROLE}'::regrole
+     FROM pg_stat_statements WHERE userid = '${role}'::regrole
      ORDER BY total_plan_time + total_exec_time DESC LIMIT 15`,
   );
   console.log(`\nStatements of ${label} (pg_stat_statements: calls, plans, mean ms per planning, mean execution ms, blocks/call; the top 15 by total time):`);
@@ -858,7 +859,7 @@ async function main() {
           const oldMeter: Meter = (pid) => cpuMeter(pmPid, oldBouncer, pid);
           const served: Served = { role: OLD_ROLE, database: OLD_DATABASE, bouncer: oldBouncer };
           const stats = { attempts: 0, logged: 0, heldMs: 0 };
-          const target: LoadServer = { offline: server, stats, reset: () => stats, runner: 'workers', mode: 'django' };
+          const target: LoadServer = { offline: server, stats, reset: () => stats, runner: 'workers', mode: 'django', role: OLD_ROLE };
           try {
             for (const scenario of load.filter((s) => s === 'list' || s === 'create' || s === 'mixed')) {
               for (const clients of clientCounts) await record(() => httpLoad(target, scenario, via, clients, old.seeded, oldMeter), true, served);
