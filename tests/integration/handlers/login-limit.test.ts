@@ -61,12 +61,15 @@ async function failTimes(username: string, n: number, source = ATTACKER) {
   }
 }
 
-/** n requests, 5 at a time (the role's connection limit is small); their statuses in order. */
-async function inBatches(n: number, request: (i: number) => Promise<Reply>): Promise<number[]> {
-  const statuses: number[] = [];
+/**
+ * n requests, 5 at a time (the role's connection limit is small); their statuses in order. A
+ * 5xx comes with its body's code (`503 database_unavailable`), so that a failed run says which.
+ */
+async function inBatches(n: number, request: (i: number) => Promise<Reply>): Promise<Array<number | string>> {
+  const statuses: Array<number | string> = [];
   for (let i = 0; i < n; i += 5) {
     const batch = await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => request(i + j)));
-    statuses.push(...batch.map((r) => r.status));
+    statuses.push(...batch.map((r) => (r.status >= 500 ? `${r.status} ${(r.body as { code?: string } | undefined)?.code}` : r.status)));
   }
   return statuses;
 }
