@@ -10,6 +10,7 @@
 //   BENCH_MODES      http              http = serverless-offline; inprocess = bundled handlers in workers;
 //                                      django = the old backend (Django + DRF + SimpleJWT under gunicorn,
 //                                      scripts/bench/django.ts) on the same server, same load and meters
+//                                      (the list, create and mixed points)
 //   BENCH_RUNNERS    workers           serverless-offline's runners for the load points (LOCAL_RUNNER):
 //                                      workers,in-process measures both (rows "http", "http in-process")
 //   BENCH_BUDGET     2                 the app role's CONNECTION LIMIT (and PgBouncer's pool)
@@ -855,17 +856,18 @@ async function main() {
           // Its own PgBouncer (same settings) in front of its own role; this project's keeps its idle servers.
           const oldBouncer =
             via === 'pooled' ? await startPgBouncer({ dir: join(dir, 'pgbouncer-old'), serverUrl: old.url, adminUrl: db.adminUrl, poolSize: budget }) : undefined;
-          const server = await startOldBackend(oldBouncer?.appUrl ?? old.url, jwtSecret);
           const oldMeter: Meter = (pid) => cpuMeter(pmPid, oldBouncer, pid);
           const served: Served = { role: OLD_ROLE, database: OLD_DATABASE, bouncer: oldBouncer };
           const stats = { attempts: 0, logged: 0, heldMs: 0 };
-          const target: LoadServer = { offline: server, stats, reset: () => stats, runner: 'workers', mode: 'django', role: OLD_ROLE };
+          let server: Awaited<ReturnType<typeof startOldBackend>> | undefined;
           try {
+            server = await startOldBackend(oldBouncer?.appUrl ?? old.url, jwtSecret);
+            const target: LoadServer = { offline: server, stats, reset: () => stats, runner: 'workers', mode: 'django', role: OLD_ROLE };
             for (const scenario of load.filter((s) => s === 'list' || s === 'create' || s === 'mixed')) {
               for (const clients of clientCounts) await record(() => httpLoad(target, scenario, via, clients, old.seeded, oldMeter), true, served);
             }
           } finally {
-            await server.stop();
+            await server?.stop();
             await oldBouncer?.stop();
           }
         }
