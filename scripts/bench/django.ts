@@ -15,7 +15,6 @@ import { freePort } from '../lib/embedded-postgres.js';
 export const OLD_ROLE = 'cashbook_old';
 export const OLD_DATABASE = 'cashbook_old';
 const PYTHON = '/usr/bin/python3';
-const GUNICORN = '/usr/bin/gunicorn';
 const PROJECT = fileURLToPath(new URL('../../tests/support/django/', import.meta.url));
 
 export const DJANGO_INSTALL_HINT =
@@ -51,6 +50,9 @@ export async function setUpOldDatabase(adminUrl: string, budget: number, users: 
   try {
     await admin.query(`CREATE ROLE ${OLD_ROLE} LOGIN PASSWORD ${admin.escapeLiteral(password)} CONNECTION LIMIT ${Math.trunc(budget)}`);
     await admin.query(`CREATE DATABASE ${OLD_DATABASE} OWNER ${OLD_ROLE}`);
+    // As on RDS (and this project's sessions): a server whose TimeZone is not exactly 'UTC' (the
+    // embedded one takes the machine's, 'Etc/UTC') gets Django's `SET TIME ZONE` on every connect.
+    await admin.query(`ALTER ROLE ${OLD_ROLE} SET timezone = 'UTC'`);
   } finally {
     await admin.end();
   }
@@ -95,8 +97,8 @@ export interface OldBackend {
 export async function startOldBackend(databaseUrl: string, jwtSecret: string): Promise<OldBackend> {
   const port = await freePort();
   const child = spawn(
-    GUNICORN,
-    ['--workers', '4', '--threads', '4', '--bind', `127.0.0.1:${port}`, '--chdir', PROJECT, '--log-level', 'warning', 'wsgi:application'],
+    PYTHON,
+    ['-m', 'gunicorn', '--workers', '4', '--threads', '4', '--bind', `127.0.0.1:${port}`, '--chdir', PROJECT, '--log-level', 'warning', 'wsgi:application'],
     {
       env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1', JWT_SECRET: jwtSecret, ...databaseEnv(databaseUrl) },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -106,16 +108,24 @@ export async function startOldBackend(databaseUrl: string, jwtSecret: string): P
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve();
+    });
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
+    if (child.exitCode === null && !spawnError) child.kill('SIGTERM');
     await exited;
   };
   // Ready when it answers an unauthenticated list with DRF's 401.
   for (const started = Date.now(); ; ) {
+    if (spawnError) throw spawnError;
     if (child.exitCode !== null) throw new Error(`gunicorn exited with ${child.exitCode}: ${stderr}`);
-    const status = await fetch(`${baseUrl}/api/transactions/`).then((r) => r.status, () => 0);
+    const status = await fetch(`${baseUrl}/api/transactions/`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0);
     if (status === 401) break;
     if (status !== 0 || Date.now() - started > 30_000) {
       await stop();

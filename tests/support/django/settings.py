@@ -40,6 +40,15 @@ MIDDLEWARE = [
     'django.middleware.common.CommonMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
 ]
+# A 500 (the old backend's answer when its role is full) logs one line with its traceback, as a
+# deployment logging to its console would; Django's default would also build the admins' e-mail
+# report (all frames and their variables) for every one, and send it to no one.
+LOGGING = {
+    'version': 1,
+    'disable_existing_loggers': False,
+    'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
+    'loggers': {'django': {'handlers': ['stderr'], 'level': 'ERROR', 'propagate': False}},
+}
 REST_FRAMEWORK = {
     'DEFAULT_AUTHENTICATION_CLASSES': ['rest_framework_simplejwt.authentication.JWTAuthentication'],
     'DEFAULT_PERMISSION_CLASSES': ['rest_framework.permissions.IsAuthenticated'],

@@ -8,3 +8,7 @@ os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 application = get_wsgi_application()
+
+# Each worker loads the API at boot, not on its first request (the bench's warm-up may not reach
+# every worker).
+import urls  # noqa: E402, F401
