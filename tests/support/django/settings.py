@@ -40,7 +40,7 @@ MIDDLEWARE = [
     'django.middleware.common.CommonMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
 ]
-# A 500 (the old backend's answer when its role is full) logs one line with its traceback, as a
+# A 500 (the old backend's answer when its role is full) logs its error and traceback to stderr, as a
 # deployment logging to its console would; Django's default would also build the admins' e-mail
 # report (all frames and their variables) for every one, and send it to no one.
 LOGGING = {
