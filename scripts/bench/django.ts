@@ -1,6 +1,6 @@
 // The old backend beside this project (`npm run bench -- --modes=http,django`): Django 3.2, DRF
 // and SimpleJWT from Debian's packages under gunicorn (4 workers × 4 threads, as it ran), with the
-// project in tests/support/django. It gets its own role with the same CONNECTION LIMIT and SCRAM
+// project in tests/support/django. It gets its own role with the same CONNECTION LIMIT and a SCRAM
 // password on the same PostgreSQL server, its own database migrated by Django, the same users'
 // worth of rows, and tokens signed with the shared secret; then the bench drives it with the same
 // load and meters as this project, so both sides' costs come from one machine and one run
