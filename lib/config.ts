@@ -202,6 +202,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * The `application_name` a function connects with: its own name (`cashbook-api-prod-listTransactions`),
+ * so `pg_stat_activity` shows which function holds a connection. Behind a pooler, the stage's
+ * (`cashbook-api-prod`): a pooler hands a client a server connection last used by any function,
+ * and PgBouncer sends `SET application_name` first whenever the two differ (a round trip and a
+ * statement for a third of the bench's mixed requests); there the server connection is the
+ * pooler's anyway.
+ */
+function applicationName(functionName: string, pooled: boolean): string {
+  const stage = pooled ? functionName.replace(/-[^-]+$/, '') : functionName;
+  return (stage || functionName).slice(0, 63);
+}
+
 function databaseFromEnv(env: Env): DatabaseConfig {
   const url = env.DATABASE_URL ? new URL(env.DATABASE_URL) : undefined;
   const sslMode = url?.searchParams.get('sslmode');
@@ -219,7 +232,7 @@ function databaseFromEnv(env: Env): DatabaseConfig {
     retryBaseMs: env.DB_RETRY_BASE_MS,
     retryMaxMs: env.DB_RETRY_MAX_MS,
     deadlineMarginMs: env.DB_DEADLINE_MARGIN_MS,
-    applicationName: env.AWS_LAMBDA_FUNCTION_NAME.slice(0, 63),
+    applicationName: applicationName(env.AWS_LAMBDA_FUNCTION_NAME, env.DB_POOLED),
     pooled: env.DB_POOLED,
   };
 }

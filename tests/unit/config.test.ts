@@ -59,6 +59,13 @@ describe('loadConfig', () => {
       const config = loadConfig({ ...base, AWS_LAMBDA_FUNCTION_NAME: 'f'.repeat(80) });
       expect(config.db.applicationName).toBe('f'.repeat(63));
     });
+
+    it('names the stage, not the function, behind a pooler (no SET application_name between functions)', () => {
+      const env = { ...base, AWS_LAMBDA_FUNCTION_NAME: 'cashbook-api-prod-listTransactions' };
+      expect(loadConfig(env).db.applicationName).toBe('cashbook-api-prod-listTransactions');
+      expect(loadConfig({ ...env, DB_POOLED: 'true' }).db.applicationName).toBe('cashbook-api-prod');
+      expect(loadConfig({ ...base, DB_POOLED: 'true' }).db.applicationName).toBe('cashbook');
+    });
   });
 
   describe('DATABASE_URL', () => {
