@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withConnection, type Db } from '../../lib/db.js';
 import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
 import { KEPT_PREFIX, keptName, keptStatements } from '../../lib/kept.js';
+import { accountRefusal } from '../../lib/auth/active-user.js';
+import { AccountRefused, ValidationError } from '../../lib/errors.js';
 import { listLedger, listStatement } from '../../lib/transactions/list.js';
+import { insertTransaction } from '../../lib/transactions/queries.js';
 import { transactionFiltersQuery } from '../../lib/transactions/schema.js';
 import { withAdmin } from '../../scripts/lib/database-setup.js';
 import { syncKept } from '../../scripts/lib/kept-sync.js';
@@ -76,6 +79,43 @@ describe('kept statements', () => {
       expect(kept.count).toBe(7);
       expect(kept.rows.map((r) => [r.id, r.balance_after, r.created_by])).toEqual(rows.map((r) => [r.id, r.balance_after, r.created_by]));
       expect(kept.rows).toHaveLength(5);
+    }
+  });
+
+  it('serves the create through its function, with and without a saved response, with what the text returns', async () => {
+    const input = { book, type: 'income' as const, amount: '3.50', category: 'kept', description: 'through the function', payment_mode: 'cash' as const };
+    const claim = { userId: user.id, issuedAt: user.issuedAt, key: 'kept-create', hash: 'h' };
+    await adminQuery('INSERT INTO idempotency_keys (user_id, key, request_hash, expires_at) VALUES ($1, $2, $3, now() + interval \'1 day\')', [user.id, claim.key, claim.hash]);
+    for (const save of [undefined, { claim, status: 201 }]) {
+      const sent: string[] = [];
+      const created = await withConnection((db) => insertTransaction(recording(db, sent), user, input, save));
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(new RegExp(`^SELECT \\* FROM ${KEPT_PREFIX}[0-9a-f]{24}\\(\\$1, `));
+      const [row] = await adminQuery<{ id: string; amount: string }>('SELECT id, amount::text FROM transactions WHERE id = $1', [created.id]);
+      expect(row).toEqual({ id: created.id, amount: '3.50' });
+      expect(created).toMatchObject({ book, type: 'income', amount: '3.50', description: 'through the function', created_by: { id: user.id, username: expect.any(String) } });
+      expect(created.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+    const [saved] = await adminQuery<{ status: number; response: string }>('SELECT status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2', [user.id, claim.key]);
+    expect(saved!.status).toBe(201);
+    expect(JSON.parse(saved!.response)).toMatchObject({ amount: '3.50', description: 'through the function' });
+  });
+
+  it('refuses through the create function as through the text: an unknown book, a deactivated account', async () => {
+    const input = { type: 'expense' as const, amount: '1.00', category: '', description: '', payment_mode: 'cash' as const };
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    for (const pooled of [true, false]) {
+      await expect(withConnection((db) => insertTransaction(recording(db, [], pooled), user, { ...input, book: unknown }))).rejects.toBeInstanceOf(ValidationError);
+    }
+    await adminQuery('UPDATE users SET is_active = false WHERE id = $1', [user.id]);
+    try {
+      for (const pooled of [true, false]) {
+        // lib/http/api.ts turns it into SimpleJWT's 401 (accountRefusal).
+        const refused = await withConnection((db) => insertTransaction(recording(db, [], pooled), user, input)).catch((err: unknown) => err);
+        expect(accountRefusal(refused)).toBeInstanceOf(AccountRefused);
+      }
+    } finally {
+      await adminQuery('UPDATE users SET is_active = true WHERE id = $1', [user.id]);
     }
   });
 
