@@ -27,7 +27,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const keptTexts = () => KEPT_CATALOG.flatMap((set) => set.texts());
 
 const functionsNamed = (names: string[]) =>
-  adminQuery<{ name: string; body: string }>('SELECT proname AS name, prosrc AS body FROM pg_proc WHERE proname = ANY($1)', [names]);
+  adminQuery<{ name: string; body: string; config: string[] | null }>('SELECT proname AS name, prosrc AS body, proconfig AS config FROM pg_proc WHERE proname = ANY($1)', [names]);
 
 /** A Db that records what it sends, over a real connection, as a pooler's (DB_POOLED) unless told. */
 function recording(db: Db, sent: string[], pooled = true): Db {
@@ -64,6 +64,7 @@ describe('kept statements', () => {
       const fn = found.find((f) => f.name === keptName(text));
       expect(fn, `no function for:\n${text}`).toBeDefined();
       expect(fn!.body).toContain(`RETURN QUERY ${text};`);
+      expect(fn!.config).toEqual(['plan_cache_mode=force_generic_plan']);
     }
   });
 
