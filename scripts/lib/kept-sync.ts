@@ -65,7 +65,7 @@ async function definition(client: pg.Client, text: string): Promise<{ name: stri
   // means the query's column, as in the statement sent on its own. The body is the text as it is,
   // between dollar quotes no generated statement contains.
   // force_generic_plan: the plan cache otherwise compares the generic plan's estimated cost with
-  // the custom plans' and, for a user with ~1,000 entries (the generic plan's LIMIT is a parameter),
+  // the custom plans' and, for a user with 1,420 entries (the generic plan's LIMIT is a parameter),
   // planned the list afresh on every call: 1.6 ms a call instead of 0.55 (capacity.md). The
   // setting is the function's own, restored when it returns: nothing reaches the session.
   if (text.includes('$kept$')) throw new Error('a kept statement cannot contain $kept$');

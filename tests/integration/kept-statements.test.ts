@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { accountRefusal } from '../../lib/auth/active-user.js';
 import { withConnection, type Db } from '../../lib/db.js';
+import { AccountRefused, ValidationError } from '../../lib/errors.js';
 import { KEPT_CATALOG } from '../../lib/kept-catalog.js';
 import { KEPT_PREFIX, keptName, keptStatements } from '../../lib/kept.js';
-import { accountRefusal } from '../../lib/auth/active-user.js';
-import { AccountRefused, ValidationError } from '../../lib/errors.js';
 import { listLedger, listStatement } from '../../lib/transactions/list.js';
 import { insertTransaction } from '../../lib/transactions/queries.js';
 import { transactionFiltersQuery } from '../../lib/transactions/schema.js';
@@ -85,21 +85,25 @@ describe('kept statements', () => {
 
   it('serves the create through its function, with and without a saved response, with what the text returns', async () => {
     const input = { book, type: 'income' as const, amount: '3.50', category: 'kept', description: 'through the function', payment_mode: 'cash' as const };
-    const claim = { userId: user.id, issuedAt: user.issuedAt, key: 'kept-create', hash: 'h' };
-    await adminQuery('INSERT INTO idempotency_keys (user_id, key, request_hash, expires_at) VALUES ($1, $2, $3, now() + interval \'1 day\')', [user.id, claim.key, claim.hash]);
-    for (const save of [undefined, { claim, status: 201 }]) {
+    /** A create's row and saved response, without what differs between any two creates (id, times). */
+    const create = async (pooled: boolean, key?: string) => {
+      const save = key ? { claim: { userId: user.id, issuedAt: user.issuedAt, key, hash: 'h' }, status: 201 } : undefined;
+      if (key) await adminQuery(`INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, 'h')`, [user.id, key]);
       const sent: string[] = [];
-      const created = await withConnection((db) => insertTransaction(recording(db, sent), user, input, save));
+      const created = await withConnection((db) => insertTransaction(recording(db, sent, pooled), user, input, save));
       expect(sent).toHaveLength(1);
-      expect(sent[0]).toMatch(new RegExp(`^SELECT \\* FROM ${KEPT_PREFIX}[0-9a-f]{24}\\(\\$1, `));
-      const [row] = await adminQuery<{ id: string; amount: string }>('SELECT id, amount::text FROM transactions WHERE id = $1', [created.id]);
-      expect(row).toEqual({ id: created.id, amount: '3.50' });
-      expect(created).toMatchObject({ book, type: 'income', amount: '3.50', description: 'through the function', created_by: { id: user.id, username: expect.any(String) } });
+      expect(sent[0]).toMatch(pooled ? new RegExp(`^SELECT \\* FROM ${KEPT_PREFIX}[0-9a-f]{24}\\(\\$1, `) : /^WITH book AS/);
       expect(created.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const [saved] = key ? await adminQuery<{ response: string }>('SELECT response FROM idempotency_keys WHERE user_id = $1 AND key = $2', [user.id, key]) : [];
+      const generic = (text: string) => text.replaceAll(created.id, '<id>').replaceAll(created.created_at, '<at>');
+      return { row: generic(JSON.stringify(created)), saved: saved && generic(saved.response) };
+    };
+    for (const key of [undefined, 'kept-create']) {
+      const kept = await create(true, key && `${key}-kept`);
+      expect(kept).toEqual(await create(false, key && `${key}-text`));
+      expect(JSON.parse(kept.row)).toMatchObject({ book, amount: '3.50', created_by: { id: user.id, username: expect.any(String) } });
+      if (key) expect(JSON.parse(kept.saved!)).toMatchObject({ amount: '3.50', description: 'through the function' });
     }
-    const [saved] = await adminQuery<{ status: number; response: string }>('SELECT status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2', [user.id, claim.key]);
-    expect(saved!.status).toBe(201);
-    expect(JSON.parse(saved!.response)).toMatchObject({ amount: '3.50', description: 'through the function' });
   });
 
   it('refuses through the create function as through the text: an unknown book, a deactivated account', async () => {
