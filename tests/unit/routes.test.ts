@@ -64,6 +64,10 @@ describe("serverless.yml's functions", () => {
     expect(functions.createBook!.events).toEqual([{ httpApi: { method: 'POST', path: '/api/books' } }]);
   });
 
+  it("names each function without a '-', so a pooled function's application_name is its stage's (lib/config.ts)", () => {
+    for (const name of Object.keys(functions)) expect(name).toMatch(/^[A-Za-z0-9]+$/);
+  });
+
   it('routes ANY on every path to methodNotAllowed and the rest to notFound', () => {
     const paths = new Set(Object.values(ROUTES).map((r) => r.path));
     expect(functions.methodNotAllowed!.events).toEqual([...paths].map((path) => ({ httpApi: { method: 'ANY', path } })));
