@@ -30,6 +30,20 @@ export const activeUser = (user: string, issuedAt: string): string =>
   `(SELECT cashbook_check_access(active_user.is_active, active_user.tokens_valid_after, ${issuedAt}::float8)
      FROM (VALUES (1)) AS active_one LEFT JOIN users active_user ON active_user.id = ${user})`;
 
+/**
+ * SQL: the same check for a read, without PL/pgSQL: NULL for an existing, active user whose
+ * tokens issued at `issuedAt` are still valid, otherwise the SQLSTATE cashbook_check_access
+ * would raise. A statement selects it as a column and keeps its rows from the caller while it is
+ * not NULL; the code turns it into the error (`refusalOf`). In direct mode every request is a
+ * fresh backend, and loading PL/pgSQL into one to raise costs it ~2 ms of CPU (docs/capacity.md):
+ * the transaction list, the request apps send most, pays that no longer.
+ */
+export const accessRefusal = (user: string, issuedAt: string): string =>
+  `(SELECT CASE WHEN active_user.is_active IS NULL THEN '${USER_NOT_FOUND}'
+                WHEN NOT active_user.is_active THEN '${USER_INACTIVE}'
+                WHEN EXTRACT(EPOCH FROM active_user.tokens_valid_after)::float8 >= ${issuedAt}::float8 THEN '${TOKEN_REVOKED}' END
+     FROM (VALUES (1)) AS active_one LEFT JOIN users active_user ON active_user.id = ${user})`;
+
 /** SimpleJWT's blacklist message, for a token revoked by "log out everywhere" or a password change. */
 export const revokedToken = (options?: ErrorOptions) => new InvalidToken('Token is blacklisted', options);
 
@@ -39,9 +53,13 @@ export const revokedToken = (options?: ErrorOptions) => new InvalidToken('Token 
  * Undefined for any other error.
  */
 export function accountRefusal(err: unknown): AccountRefused | InvalidToken | undefined {
-  const code = errorCode(err);
-  if (code === USER_NOT_FOUND) return new AccountRefused('User not found', 'user_not_found', { cause: err });
-  if (code === USER_INACTIVE) return new AccountRefused('User is inactive', 'user_inactive', { cause: err });
-  if (code === TOKEN_REVOKED) return revokedToken({ cause: err });
+  return refusalOf(errorCode(err), { cause: err });
+}
+
+/** The answer to a refusal code, raised by cashbook_check_access or selected by accessRefusal. */
+export function refusalOf(code: string | null | undefined, options?: ErrorOptions): AccountRefused | InvalidToken | undefined {
+  if (code === USER_NOT_FOUND) return new AccountRefused('User not found', 'user_not_found', options);
+  if (code === USER_INACTIVE) return new AccountRefused('User is inactive', 'user_inactive', options);
+  if (code === TOKEN_REVOKED) return revokedToken(options);
   return undefined;
 }

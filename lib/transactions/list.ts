@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { activeUser, type Caller } from '../auth/active-user.js';
+import { accessRefusal, refusalOf, type Caller } from '../auth/active-user.js';
 import { recorder } from '../books/access.js';
 import type { Db } from '../db.js';
 import { keptStatements } from '../kept.js';
@@ -88,12 +88,11 @@ export function listStatement(user: Caller, filters: Filters, slice: Slice): { t
   });
   const ledger = runOfLedger(filters) ? RUN_LEDGER : dayLedger(newestFirst);
   const text = `WITH ${own}, ${locate ? `${locate.cte},` : ''} ${page}, ${REFS}, ${ledger.ctes}
-     SELECT meta.total, meta.book_found, ${columns('p', PEOPLE)}, ${ledger.balance} AS balance_after
+     SELECT meta.total, meta.book_found, meta.refusal, ${columns('p', PEOPLE)}, ${ledger.balance} AS balance_after
             ${slice.forExport ? '' : `, ${ATTACHMENT_COUNT} AS attachments`}
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
-     FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found) AS meta
-     LEFT JOIN (page p CROSS JOIN ledger CROSS JOIN refs) ON true
-     WHERE ${activeUser('$1', param(user.issuedAt))}
+     FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found, ${accessRefusal('$1', param(user.issuedAt))} AS refusal) AS meta
+     LEFT JOIN (page p CROSS JOIN ledger CROSS JOIN refs) ON meta.refusal IS NULL
      ORDER BY ${orderSql(filters.ordering, 'p.')}`;
   return { text, values };
 }
@@ -118,11 +117,13 @@ export async function listLedger(
   slice: Slice,
 ): Promise<{ count: number; rows: ListedTransaction[] }> {
   const { text, values } = listStatement(user, filters, slice);
-  const { rows } = await KEPT_LISTS.query<ListedTransaction & { total: string; book_found: boolean }>(db, text, values);
+  const { rows } = await KEPT_LISTS.query<ListedTransaction & { total: string; book_found: boolean; refusal: string | null }>(db, text, values);
   const head = rows[0]!;
+  const refused = refusalOf(head.refusal);
+  if (refused) throw refused;
   if (!head.book_found) throw unknownBookFilter();
   const count = Number(head.total ?? 0);
-  const listed = head.id === null ? [] : rows.map(({ total: _t, book_found: _b, ...row }) => row as ListedTransaction);
+  const listed = head.id === null ? [] : rows.map(({ total: _t, book_found: _b, refusal: _r, ...row }) => row as ListedTransaction);
   return { count, rows: listed };
 }
 
