@@ -67,7 +67,7 @@ function translateWriteError(err: unknown, book: string | undefined): unknown {
  * lost (lib/http/create-once.ts). Its text depends only on whether the response is saved for an
  * Idempotency-Key.
  */
-function createStatement(user: Caller, input: CreateTransactionInput, save?: SaveAs, id?: string): { text: string; values: unknown[] } {
+export function createStatement(user: Caller, input: CreateTransactionInput, save?: SaveAs, id?: string): { text: string; values: unknown[] } {
   const values: unknown[] = [
     user.id, input.book ?? null, input.type, input.amount, input.category, input.description, input.date ?? null, input.payment_mode, id ?? null, user.issuedAt,
   ];
