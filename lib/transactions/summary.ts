@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { activeUser, type Caller } from '../auth/active-user.js';
+import { accessRefusal, refusalOf, type Caller } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql, unknownBookFilter } from './filters.js';
@@ -9,6 +9,7 @@ import { bookFoundSql, ownBooksSql, paramsOf, scopedRows, summaryGroupsSql, summ
 export type Summary = z.output<typeof transactionSummaryOutput>;
 
 interface Row {
+  refusal: string | null;
   book_found: boolean;
   per_category: number;
   per_month: number;
@@ -30,6 +31,7 @@ interface Row {
  * numerics, so they never overflow the NUMERIC(14,2) of a single amount. The grand-total set
  * () always yields a row, even for no match. Transfer entries are summed apart from income and
  * expense (transfers_in, transfers_out: a deposit is no income) and count in `count` and `balance`.
+ * A refused caller (accessRefusal) gets that row alone, with the refusal in it.
  */
 export async function summarize(db: Db, user: Caller, filters: Filters): Promise<Summary> {
   const values: unknown[] = [user.id];
@@ -39,20 +41,22 @@ export async function summarize(db: Db, user: Caller, filters: Filters): Promise
   const sum = (type: string, transfer: boolean) => `sum(g.amount) FILTER (WHERE g.type = '${type}' AND ${transfer ? '' : 'NOT '}g.transfer)`;
   const balance = `sum(CASE WHEN g.type = 'income' THEN g.amount ELSE -g.amount END)`;
   const { rows } = await db.query<Row>(
-    `WITH ${own}, g AS (${groups})
-     SELECT ${bookFoundSql(filters)} AS book_found,
+    `WITH ${own}, access AS (SELECT ${accessRefusal('$1', param(user.issuedAt))} AS refusal), g AS (${groups})
+     SELECT (SELECT refusal FROM access) AS refusal, ${bookFoundSql(filters)} AS book_found,
             1 - GROUPING(g.category) AS per_category, 1 - GROUPING(g.month) AS per_month,
             g.category, to_char(g.month, 'YYYY-MM') AS month, COALESCE(sum(g.n), 0) AS count,
             ${money(sum('income', false))} AS income, ${money(sum('expense', false))} AS expense,
             ${money(sum('income', true))} AS transfers_in, ${money(sum('expense', true))} AS transfers_out,
             ${money(balance)} AS balance
      FROM g
-     WHERE ${activeUser('$1', param(user.issuedAt))}
+     WHERE (SELECT refusal FROM access) IS NULL
      GROUP BY GROUPING SETS ((), (g.category), (g.month))
      ORDER BY per_category, per_month, g.category, g.month`,
     values,
   );
   const total = rows.find((r) => !r.per_category && !r.per_month)!;
+  const refused = refusalOf(total.refusal);
+  if (refused) throw refused;
   if (!total.book_found) throw unknownBookFilter();
   return {
     count: Number(total.count),
