@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { listBooks } from '../lib/books/queries.js';
 import type { Db } from '../lib/db.js';
@@ -12,7 +8,7 @@ import { insertTransfer, listTransfers, updateTransfer } from '../lib/transfers/
 import { createTransferBody, listTransfersQuery, patchTransferBody } from '../lib/transfers/schema.js';
 import { summarize } from '../lib/transactions/summary.js';
 import { EXPORT_MAX_ROWS } from '../lib/transactions/export.js';
-import { startLocalDatabase } from './lib/local-database.js';
+import { withScratchDatabase } from './lib/local-database.js';
 
 // What the ledger's statements cost on a small and on a large book, as PostgreSQL sees it:
 //   npx tsx scripts/explain-ledger.ts [rows of the large book, default 1000000] [--plans]
@@ -166,17 +162,8 @@ async function seed(admin: pg.Client, username: string, rows: number): Promise<S
 
 async function main() {
   const large = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
-  const dir = mkdtempSync(join(tmpdir(), 'cashbook-explain-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const local = await startLocalDatabase({
-    dataDir: join(dir, 'pg'),
-    persistent: false,
-    connectionLimit: 2,
-    adminPassword: randomBytes(12).toString('hex'),
-    appPassword: randomBytes(12).toString('hex'),
-    flags: ['-c', 'shared_buffers=256MB'],
-  });
-  try {
+  await withScratchDatabase('explain', ['-c', 'shared_buffers=256MB'], async (local) => {
     const admin = new pg.Client({ connectionString: local.adminUrl });
     await admin.connect();
     let started = performance.now();
@@ -233,10 +220,7 @@ async function main() {
         console.log(`| ${cells.join(' | ')} |`);
       }
     }
-  } finally {
-    await local.server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { listStatement } from '../lib/transactions/list.js';
 import { createStatement } from '../lib/transactions/queries.js';
 import { createTransactionBody, transactionFiltersQuery } from '../lib/transactions/schema.js';
-import { startLocalDatabase } from './lib/local-database.js';
+import { withScratchDatabase } from './lib/local-database.js';
 
 // What each statement costs a FRESH backend, as in direct mode (every request a new connection):
 //   npx tsx scripts/fresh-backend.ts [connections per statement, default 31]
@@ -34,15 +31,7 @@ function backendNow(pid: number): Sample {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'cashbook-fresh-'));
-  const local = await startLocalDatabase({
-    dataDir: join(dir, 'pg'),
-    persistent: false,
-    connectionLimit: 2,
-    adminPassword: randomBytes(12).toString('hex'),
-    appPassword: randomBytes(12).toString('hex'),
-  });
-  try {
+  await withScratchDatabase('fresh', [], async (local) => {
     const admin = new pg.Client({ connectionString: local.adminUrl });
     await admin.connect();
     const { rows: [user] } = await admin.query<{ id: string }>(`INSERT INTO users (username, password_hash) VALUES ('fresh', 'x') RETURNING id`);
@@ -94,10 +83,7 @@ async function main() {
     for (const [name, taken] of samples) {
       console.log(`| ${name} | ${median(taken.map((s) => s.cpuMs)).toFixed(2)} | ${median(taken.map((s) => s.faults))} |`);
     }
-  } finally {
-    await local.server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((err: unknown) => {

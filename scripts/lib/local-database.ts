@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readFileSync, realpathSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createDatabase, migrate, setupAppRole, type RoleSettings } from './database-setup.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
@@ -76,5 +76,31 @@ export async function startLocalDatabase(options: {
   } catch (err) {
     await server.stop();
     throw err;
+  }
+}
+
+/**
+ * Runs `work` on a scratch local database (random passwords, the application role limited to 2
+ * connections) that is deleted afterwards: the measuring scripts' (scripts/explain-ledger.ts,
+ * scripts/fresh-backend.ts).
+ */
+export async function withScratchDatabase<T>(name: string, flags: string[], work: (local: LocalDatabase) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `cashbook-${name}-`));
+  try {
+    const local = await startLocalDatabase({
+      dataDir: join(dir, 'pg'),
+      persistent: false,
+      connectionLimit: 2,
+      adminPassword: randomBytes(12).toString('hex'),
+      appPassword: randomBytes(12).toString('hex'),
+      flags,
+    });
+    try {
+      return await work(local);
+    } finally {
+      await local.server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
