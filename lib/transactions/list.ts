@@ -11,6 +11,8 @@ import { balanceAtSql, bookFoundSql, countSql, locateSql, monthStartSql, ownBook
 
 // Filtered, ordered transactions with each one's running balance, in ONE statement, reading
 // the per-book totals (lib/transactions/totals.ts) instead of every earlier row of a book:
+//   access  the caller's refusal (accessRefusal: a deleted or deactivated user, a revoked
+//           token), NULL when allowed; while it is set, no entry is read;
 //   own     the user's books in scope (whether ?book= is one of them);
 //   meta    the filtered count, from the totals when the filters allow (else counted);
 //   loc     for a deep page of a date-ordered list: the day (or month) it starts in, from the
