@@ -44,6 +44,12 @@ export const accessRefusal = (user: string, issuedAt: string): string =>
                 WHEN EXTRACT(EPOCH FROM active_user.tokens_valid_after)::float8 >= ${issuedAt}::float8 THEN '${TOKEN_REVOKED}' END
      FROM (VALUES (1)) AS active_one LEFT JOIN users active_user ON active_user.id = ${user})`;
 
+/** The CTE `access`: the caller's refusal (accessRefusal), once for the whole statement. */
+export const accessCte = (user: string, issuedAt: string): string => `access AS (SELECT ${accessRefusal(user, issuedAt)} AS refusal)`;
+
+/** SQL: the refusal the CTE `access` holds (NULL: allowed). As a condition, `${REFUSAL} IS NULL`. */
+export const REFUSAL = '(SELECT refusal FROM access)';
+
 /** SimpleJWT's blacklist message, for a token revoked by "log out everywhere" or a password change. */
 export const revokedToken = (options?: ErrorOptions) => new InvalidToken('Token is blacklisted', options);
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { accessRefusal, refusalOf, type Caller } from '../auth/active-user.js';
+import { accessCte, REFUSAL, refusalOf, type Caller } from '../auth/active-user.js';
 import { recorder } from '../books/access.js';
 import type { Db } from '../db.js';
 import { keptStatements } from '../kept.js';
@@ -76,7 +76,7 @@ export function listStatement(user: Caller, filters: Filters, slice: Slice): { t
   const { where: filtered } = filterSql(filters, values);
   // A refused caller's statement reads no entry: a condition on no column of the rows, which
   // PostgreSQL evaluates once, before reading any.
-  const where = `${filtered} AND (SELECT refusal FROM access) IS NULL`;
+  const where = `${filtered} AND ${REFUSAL} IS NULL`;
   const tally = tallyFor(filters);
   const total = slice.forExport ? 'NULL' : countSql(filters, tally, () => scopedRows(where), param);
   const [limit, offset] = [param(slice.limit), param(slice.offset)];
@@ -92,12 +92,12 @@ export function listStatement(user: Caller, filters: Filters, slice: Slice): { t
     offset: locate ? locate.offset : offset,
   });
   const ledger = runOfLedger(filters) ? RUN_LEDGER : dayLedger(newestFirst);
-  const access = `access AS (SELECT ${accessRefusal('$1', param(user.issuedAt))} AS refusal)`;
+  const access = accessCte('$1', param(user.issuedAt));
   const text = `WITH ${access}, ${own}, ${locate ? `${locate.cte},` : ''} ${page}, ${REFS}, ${ledger.ctes}
      SELECT meta.total, meta.book_found, meta.refusal, ${columns('p', PEOPLE)}, ${ledger.balance} AS balance_after
             ${slice.forExport ? '' : `, ${ATTACHMENT_COUNT} AS attachments`}
             ${slice.forExport ? ', (SELECT b.name FROM books b WHERE b.id = p.book_id) AS book_name' : ''}
-     FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found, (SELECT refusal FROM access) AS refusal) AS meta
+     FROM (SELECT ${total} AS total, ${bookFoundSql(filters)} AS book_found, ${REFUSAL} AS refusal) AS meta
      LEFT JOIN (page p CROSS JOIN ledger CROSS JOIN refs) ON meta.refusal IS NULL
      ORDER BY ${orderSql(filters.ordering, 'p.')}`;
   return { text, values };

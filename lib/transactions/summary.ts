@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { accessRefusal, refusalOf, type Caller } from '../auth/active-user.js';
+import { accessCte, REFUSAL, refusalOf, type Caller } from '../auth/active-user.js';
 import type { Db } from '../db.js';
 import { money } from '../sql.js';
 import { filterSql, unknownBookFilter } from './filters.js';
@@ -41,15 +41,15 @@ export async function summarize(db: Db, user: Caller, filters: Filters): Promise
   const sum = (type: string, transfer: boolean) => `sum(g.amount) FILTER (WHERE g.type = '${type}' AND ${transfer ? '' : 'NOT '}g.transfer)`;
   const balance = `sum(CASE WHEN g.type = 'income' THEN g.amount ELSE -g.amount END)`;
   const { rows } = await db.query<Row>(
-    `WITH ${own}, access AS (SELECT ${accessRefusal('$1', param(user.issuedAt))} AS refusal), g AS (${groups})
-     SELECT (SELECT refusal FROM access) AS refusal, ${bookFoundSql(filters)} AS book_found,
+    `WITH ${own}, ${accessCte('$1', param(user.issuedAt))}, g AS (${groups})
+     SELECT ${REFUSAL} AS refusal, ${bookFoundSql(filters)} AS book_found,
             1 - GROUPING(g.category) AS per_category, 1 - GROUPING(g.month) AS per_month,
             g.category, to_char(g.month, 'YYYY-MM') AS month, COALESCE(sum(g.n), 0) AS count,
             ${money(sum('income', false))} AS income, ${money(sum('expense', false))} AS expense,
             ${money(sum('income', true))} AS transfers_in, ${money(sum('expense', true))} AS transfers_out,
             ${money(balance)} AS balance
      FROM g
-     WHERE (SELECT refusal FROM access) IS NULL
+     WHERE ${REFUSAL} IS NULL
      GROUP BY GROUPING SETS ((), (g.category), (g.month))
      ORDER BY per_category, per_month, g.category, g.month`,
     values,
